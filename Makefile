@@ -1,0 +1,50 @@
+# The portal's commands. Only Python 3.11+ and make are needed: the first
+# command creates .venv from the pinned requirements (again whenever they
+# change) and everything else runs inside it.
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+PELICAN := $(PY) -m pelican content -o output --log-handler plain
+SITE_STAMP := $(VENV)/.site-requirements
+TEST_STAMP := $(VENV)/.test-requirements
+
+.PHONY: help html serve devserver publish clean test bench
+
+help:
+	@echo "make serve      build the sample portal and serve it on http://127.0.0.1:$(PORT)"
+	@echo "make html       build only (into output/)"
+	@echo "make devserver  rebuild on every save and serve (for previewing drafts)"
+	@echo "make publish    strict build with publishconf.py"
+	@echo "make test       run the whole test suite"
+	@echo "make clean      remove output/ and caches"
+
+$(SITE_STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(TEST_STAMP): requirements-test.txt requirements.txt $(SITE_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@touch $@
+
+# Any error (a broken article header, a missing lead photo) fails the build;
+# output/ is swapped in only after a complete build (plugins/atomic_output).
+html: $(SITE_STAMP)
+	$(PELICAN) -s pelicanconf.py --fatal errors
+
+serve: html
+	$(PY) -m pelican --listen -s pelicanconf.py -o output -b 127.0.0.1 -p $(PORT)
+
+devserver: $(SITE_STAMP)
+	$(PY) -m pelican content -o output -s pelicanconf.py --log-handler plain --autoreload --listen -b 127.0.0.1 -p $(PORT)
+
+# Strict: warnings fail the build too, and drafts are left out.
+publish: $(SITE_STAMP)
+	$(PELICAN) -s publishconf.py --fatal warnings
+
+test: $(TEST_STAMP)
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf output output.staging output.old cache tests/artifacts

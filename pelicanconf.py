@@ -1,0 +1,128 @@
+"""Settings for the development build of the portal.
+
+Everything that belongs to this particular board (name, emblem, address,
+province, menu order, footer) lives here or in ``content/``; the theme only
+reads these names, so another province's board reuses the generator by
+editing this file and its content.
+"""
+
+# --- The board -------------------------------------------------------------
+SITENAME = "Ban Tuyên giáo Tỉnh ủy Bình Phước"
+SITE_SUPERTITLE = "Đảng Cộng sản Việt Nam"
+SITE_TAGLINE = "Trang thông tin điện tử của Ban Tuyên giáo Tỉnh ủy Bình Phước"
+PROVINCE = "Bình Phước"
+SITE_EMBLEM = "images/emblem.png"
+SITE_HEADER_IMAGE = "images/header-bg.jpg"
+SITE_DEFAULT_IMAGE = "images/og-default.jpg"
+BOARD_ADDRESS = "Số 1 đường Lê Quý Đôn, phường Tân Phú, thành phố Đồng Xoài, tỉnh Bình Phước"
+BOARD_PHONE = "0271 3879 345"
+BOARD_EMAIL = "bantuyengiao@binhphuoc.gov.vn"
+FOOTER_LINES = [
+    "Cơ quan chủ quản: Ban Tuyên giáo Tỉnh ủy Bình Phước",
+    "Chịu trách nhiệm chính: Trưởng Ban Tuyên giáo Tỉnh ủy",
+    "Giấy phép số 12/GP-TTĐT do Sở Thông tin và Truyền thông tỉnh Bình Phước cấp",
+    "Ghi rõ nguồn “Ban Tuyên giáo Tỉnh ủy Bình Phước” khi phát hành lại thông tin từ trang này.",
+]
+AUTHOR = "Ban Tuyên giáo Tỉnh ủy Bình Phước"
+
+# Main menu, in display order. Categories are named as staff write them in
+# the articles' ``Category:`` key; pages by their slug.
+MENU_CATEGORIES = [
+    "Tin tức - Sự kiện",
+    "Xây dựng Đảng",
+    "Học tập và làm theo Bác",
+    "Văn hóa - Xã hội",
+    "Quốc phòng - An ninh",
+]
+MENU_PAGES = ["gioi-thieu", "lien-he"]
+# How many articles each category block on the home page shows.
+HOME_BLOCK_SIZE = 5
+HOME_LATEST_SIZE = 8
+RELATED_ARTICLES = 6
+
+# --- Where the site lives ---------------------------------------------------
+# SITEURL stays empty in development so links are root-relative and the site
+# works on any port; PUBLIC_URL is the address readers share, used where an
+# absolute URL is required (canonical, Open Graph, feeds, sitemap).
+SITEURL = ""
+PUBLIC_URL = "https://tuyengiao.binhphuoc.gov.vn"
+FEED_DOMAIN = PUBLIC_URL
+
+# --- Vietnamese ---------------------------------------------------------------
+TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_LANG = "vi"
+LOCALE = ("C",)  # formatting is done by Babel (vi), never by the machine's locale
+DEFAULT_DATE_FORMAT = "%d/%m/%Y"
+
+# --- Content -------------------------------------------------------------------
+PATH = "content"
+ARTICLE_PATHS = ["articles"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images", "banners", "articles"]
+TEMPLATE_PAGES = {"extra/robots.txt": "robots.txt"}
+READERS = {"html": None}
+IGNORE_FILES = [".#*", "README.md", "*~"]
+DEFAULT_CATEGORY = "Tin tức - Sự kiện"
+USE_FOLDER_AS_CATEGORY = False
+DEFAULT_METADATA = {"status": "published"}
+SUMMARY_MAX_LENGTH = 60
+TYPOGRIFY = False
+
+# --- URLs ---------------------------------------------------------------------
+ARTICLE_URL = "{category}/{slug}.html"
+ARTICLE_SAVE_AS = ARTICLE_URL
+DRAFT_URL = "ban-nhap/{slug}.html"
+DRAFT_SAVE_AS = DRAFT_URL
+PAGE_URL = "{slug}.html"
+PAGE_SAVE_AS = PAGE_URL
+CATEGORY_URL = "{slug}/"
+CATEGORY_SAVE_AS = "{slug}/index.html"
+TAG_URL = "chu-de/{slug}/"
+TAG_SAVE_AS = "chu-de/{slug}/index.html"
+ARCHIVES_URL = "tin-moi/"
+ARCHIVES_SAVE_AS = "tin-moi/index.html"
+AUTHOR_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+CATEGORIES_SAVE_AS = ""
+TAGS_SAVE_AS = ""
+YEAR_ARCHIVE_SAVE_AS = ""
+MONTH_ARCHIVE_SAVE_AS = ""
+DIRECT_TEMPLATES = ["index", "archives", "sitemap"]
+SITEMAP_SAVE_AS = "sitemap.xml"
+
+DEFAULT_PAGINATION = 10
+PAGINATED_TEMPLATES = {"archives": None, "category": None, "tag": None}
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/trang-{number}/", "{base_name}/trang-{number}/index.html"),
+)
+
+# --- Feeds (Atom, site and per category) --------------------------------------
+FEED_ALL_ATOM = "feeds/tat-ca.atom.xml"
+CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"
+FEED_ALL_RSS = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+FEED_MAX_ITEMS = 30
+RSS_FEED_SUMMARY_ONLY = True
+
+# --- Theme and plugins -----------------------------------------------------------
+THEME = "theme"
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = [
+    "atomic_output",
+    "vi_locale",
+    "content_check",
+    "article_media",
+    "news_blocks",
+]
+
+# Pelican's content cache skips re-reading unchanged Markdown.
+CACHE_CONTENT = True
+LOAD_CONTENT_CACHE = True
+CACHE_PATH = "cache/pelican"
+CHECK_MODIFIED_METHOD = "mtime"
+
+RELATIVE_URLS = False
+DELETE_OUTPUT_DIRECTORY = False

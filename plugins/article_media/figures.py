@@ -1,0 +1,86 @@
+"""Markdown extension: photos with a caption become figures.
+
+Staff write ``![alt](photo.jpg "Caption")`` on a line of its own. Python
+Markdown makes that ``<p><img title=...></p>``; readers and screen readers
+need ``<figure>`` with ``<figcaption>``, and a run of such photos reads as a
+gallery. Relative sources are handed to Pelican as ``{static}`` links, so
+Pelican resolves them against the article's folder, copies the photo and
+warns when it is missing.
+"""
+
+import re
+import xml.etree.ElementTree as etree
+
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+_ABSOLUTE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|/|#|\{)")
+
+
+def is_relative(url):
+    """True for ``photo.jpg`` or ``../x.png``; false for URLs, site paths,
+    anchors and Pelican's ``{static}``-style links."""
+    return bool(url) and not _ABSOLUTE.match(url)
+
+
+def _lone_image(element):
+    """The ``<img>`` of a paragraph holding nothing but that image."""
+    if element.tag != "p" or len(element) != 1 or (element.text or "").strip():
+        return None
+    child = element[0]
+    if child.tag != "img" or (child.tail or "").strip():
+        return None
+    return child
+
+
+def _figure_from(img):
+    figure = etree.Element("figure", {"class": "figure"})
+    caption = img.attrib.pop("title", "").strip()
+    figure.append(img)
+    img.tail = None
+    if caption:
+        etree.SubElement(figure, "figcaption").text = caption
+    return figure
+
+
+class FigureTreeprocessor(Treeprocessor):
+    def run(self, root):
+        for img in root.iter("img"):
+            src = img.get("src", "")
+            if is_relative(src):
+                img.set("src", "{static}" + src)
+            img.set("loading", "lazy")
+            img.set("decoding", "async")
+        self._make_figures(root)
+
+    def _make_figures(self, parent):
+        children = list(parent)
+        run = []  # consecutive figures, grouped into a gallery when > 1
+        rebuilt = []
+        for child in children:
+            img = _lone_image(child)
+            if img is not None:
+                run.append(_figure_from(img))
+                continue
+            rebuilt.extend(self._flush(run))
+            run = []
+            rebuilt.append(child)
+        rebuilt.extend(self._flush(run))
+        if len(rebuilt) != len(children) or any(a is not b for a, b in zip(rebuilt, children)):
+            for child in children:
+                parent.remove(child)
+            parent.extend(rebuilt)
+
+    @staticmethod
+    def _flush(run):
+        if len(run) < 2:
+            return run
+        gallery = etree.Element("div", {"class": "gallery"})
+        gallery.extend(run)
+        return [gallery]
+
+
+class FigureExtension(Extension):
+    def extendMarkdown(self, md):
+        # After inline patterns (priority 20) have produced the <img> tags.
+        md.treeprocessors.register(FigureTreeprocessor(md), "portal_figures", 5)

@@ -1,0 +1,125 @@
+"""Checks on the staff's Markdown headers, as plain functions.
+
+Each problem is a :class:`Problem` that prints as ``path:line: message``:
+a Vietnamese sentence for the staff, with the English key it concerns, so
+the person who wrote the article can find and fix it without a developer.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*)[ \t]*:[ \t]?(.*)$")
+
+ARTICLE_KEYS = {
+    "title", "date", "modified", "category", "tags", "author", "authors",
+    "summary", "image", "imagecaption", "gallery", "attachments", "featured",
+    "status", "slug", "lang", "translation", "template",
+}
+PAGE_KEYS = {"title", "slug", "summary", "status", "template", "modified", "lang", "image", "imagecaption", "order"}
+REQUIRED = {"article": ("title", "date", "category"), "page": ("title",)}
+STATUSES = {"published", "draft", "hidden"}
+BOOLEANS = {"true", "false", "yes", "no", "có", "không", "1", "0"}
+DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self):
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+def parse_header(text):
+    """Split a Markdown file's header into ``{key: (line, value)}``.
+
+    Returns ``(fields, problems)`` where problems are ``(line, message)``.
+    The header ends at the first blank line, as in Python Markdown's meta
+    extension; an indented line continues the previous key.
+    """
+    fields, problems = {}, []
+    last_key = None
+    lines = text.splitlines()
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            break
+        if line[:1] in " \t" and last_key:
+            start, value = fields[last_key]
+            fields[last_key] = (start, f"{value} {line.strip()}".strip())
+            continue
+        match = HEADER_LINE.match(line)
+        if not match:
+            problems.append((number, (
+                f"dòng tiêu đề không đúng dạng “Khóa: giá trị”: {line.strip()[:60]!r} "
+                "(header line must be 'Key: value'; leave one blank line between "
+                "the header and the body)"
+            )))
+            break
+        key = match.group(1).lower()
+        if key in fields:
+            problems.append((number, f"khóa {match.group(1)} bị lặp lại (duplicate key {match.group(1)})"))
+        fields[key] = (number, match.group(2).strip())
+        last_key = key
+    return fields, problems
+
+
+def parse_date(value):
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def check_header(path, text, kind="article", categories=None):
+    """All header problems of one Markdown file, as :class:`Problem` s.
+
+    ``kind`` is ``"article"`` or ``"page"``; ``categories``, when given, is
+    the list of category names the site knows (``MENU_CATEGORIES``).
+    """
+    fields, found = parse_header(text)
+    problems = [Problem(path, line, message) for line, message in found]
+    known = ARTICLE_KEYS if kind == "article" else PAGE_KEYS
+    for key, (line, value) in fields.items():
+        if key not in known:
+            problems.append(Problem(path, line, (
+                f"khóa không được hỗ trợ: {key!r} — kiểm tra lỗi chính tả "
+                f"(unknown key {key!r})"
+            )))
+    for key in REQUIRED[kind]:
+        if key not in fields or not fields[key][1]:
+            line = fields[key][0] if key in fields else 1
+            problems.append(Problem(path, line, (
+                f"thiếu {key.capitalize()} (missing required key {key.capitalize()})"
+            )))
+    for key in ("date", "modified"):
+        if key in fields and fields[key][1] and parse_date(fields[key][1]) is None:
+            line, value = fields[key]
+            problems.append(Problem(path, line, (
+                f"{key.capitalize()}: {value!r} không phải ngày hợp lệ; viết theo dạng "
+                f"2020-03-23 08:15 ({key.capitalize()} must be YYYY-MM-DD HH:MM)"
+            )))
+    if "status" in fields and fields["status"][1].lower() not in STATUSES:
+        line, value = fields["status"]
+        problems.append(Problem(path, line, (
+            f"Status: {value!r} phải là published hoặc draft (Status must be published or draft)"
+        )))
+    if "featured" in fields and fields["featured"][1].lower() not in BOOLEANS:
+        line, value = fields["featured"]
+        problems.append(Problem(path, line, (
+            f"Featured: {value!r} phải là true hoặc false (Featured must be true or false)"
+        )))
+    if kind == "article" and categories and fields.get("category", (0, ""))[1]:
+        line, value = fields["category"]
+        if value not in categories:
+            problems.append(Problem(path, line, (
+                f"Category: chuyên mục {value!r} không có trong danh mục; dùng một trong: "
+                f"{', '.join(categories)} (unknown category)"
+            )))
+    return sorted(problems)

@@ -1,0 +1,71 @@
+"""What the home page and the article footer show: the featured article,
+category blocks in menu order, and "Các tin khác" (related articles).
+
+Everything here is a pure function of the articles, so a page's output does
+not change unless its inputs do.
+"""
+
+from pelican import signals
+
+
+def parse_bool(value):
+    return str(value).strip().lower() in {"true", "yes", "1", "có", "co"}
+
+
+def order_categories(categories, menu):
+    """Categories in the menu's order, any others after them by name."""
+    position = {name: i for i, name in enumerate(menu)}
+    return sorted(categories, key=lambda c: (position.get(c.name, len(menu)), c.name))
+
+
+def related_articles(same_category, article, count):
+    """The ``count`` articles of the same category published just before
+    ``article`` (newest first), topped up with the ones just after it.
+    ``same_category`` is ordered newest first."""
+    index = next(i for i, a in enumerate(same_category) if a is article)
+    older = same_category[index + 1 : index + 1 + count]
+    newer = same_category[max(0, index - (count - len(older))) : index]
+    return older + newer[::-1] if len(older) < count else older
+
+
+def featured_article(articles):
+    """The newest article marked ``Featured: true``, else the newest one."""
+    for article in articles:
+        if parse_bool(getattr(article, "featured", False)):
+            return article
+    return articles[0] if articles else None
+
+
+def _finalize(generator):
+    settings = generator.settings
+    articles = generator.articles  # newest first
+    by_category = {}
+    for article in articles:
+        by_category.setdefault(article.category, []).append(article)
+    for category, members in by_category.items():
+        for article in members:
+            article.related = related_articles(
+                members, article, settings.get("RELATED_ARTICLES", 6)
+            )
+    categories = order_categories(by_category, settings.get("MENU_CATEGORIES", []))
+    featured = featured_article(articles)
+    size = settings.get("HOME_BLOCK_SIZE", 5)
+    generator.context.update(
+        menu_categories=categories,
+        featured_article=featured,
+        latest_articles=[a for a in articles if a is not featured][
+            : settings.get("HOME_LATEST_SIZE", 8)
+        ],
+        home_blocks=[(c, by_category[c][:size]) for c in categories],
+    )
+
+
+def _menu_pages(generator):
+    wanted = generator.settings.get("MENU_PAGES", [])
+    by_slug = {p.slug: p for p in generator.pages}
+    generator.context["menu_pages"] = [by_slug[s] for s in wanted if s in by_slug]
+
+
+def register():
+    signals.article_generator_finalized.connect(_finalize)
+    signals.page_generator_finalized.connect(_menu_pages)
