@@ -1,0 +1,89 @@
+"""Shared fixtures: build real sites from real Markdown into temporary
+folders with the project's own settings, plugins and theme."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def run_pelican(content, output, settings="pelicanconf.py", cache=None, extra=(), fatal="errors"):
+    """Run Pelican as `make html` does, on ``content``, into ``output``.
+
+    Returns the CompletedProcess (stdout and stderr merged into ``.stdout``).
+    """
+    command = [
+        sys.executable, "-m", "pelican", str(content), "-o", str(output),
+        "-s", str(ROOT / settings), "--log-handler", "plain",
+        "-e", f'CACHE_PATH="{cache or Path(output).parent / "cache"}"',
+    ]
+    if fatal:
+        command += ["--fatal", fatal]
+    command += list(extra)
+    env = dict(os.environ, COLUMNS="200", PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run(
+        command, cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600,
+    )
+
+
+class Site:
+    """A built site: read files and parse pages with BeautifulSoup."""
+
+    def __init__(self, output, log=""):
+        self.output = Path(output)
+        self.log = log
+
+    def path(self, relative):
+        return self.output / relative
+
+    def text(self, relative):
+        return self.path(relative).read_text(encoding="utf-8")
+
+    def soup(self, relative):
+        return BeautifulSoup(self.text(relative), "html.parser")
+
+    def exists(self, relative):
+        return self.path(relative).exists()
+
+
+def build(content, workdir, **kwargs):
+    output = Path(workdir) / "output"
+    result = run_pelican(content, output, **kwargs)
+    if result.returncode != 0:
+        raise AssertionError(f"build failed ({result.returncode}):\n{result.stdout}")
+    return Site(output, result.stdout)
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory):
+    """The sample portal of content/, built once for the session."""
+    workdir = tmp_path_factory.mktemp("sample")
+    return build(ROOT / "content", workdir)
+
+
+def write_article(folder, slug, header, body="Nội dung bài viết.\n"):
+    """Write ``folder/<slug>/index.md`` from a header dict (ordered)."""
+    target = Path(folder) / slug
+    target.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key}: {value}" for key, value in header.items()]
+    (target / "index.md").write_text("\n".join(lines) + "\n\n" + body, encoding="utf-8")
+    return target / "index.md"
+
+
+@pytest.fixture
+def tiny_content(tmp_path):
+    """A minimal content tree (theme assets included) for focused builds."""
+    content = tmp_path / "content"
+    (content / "pages").mkdir(parents=True)
+    (content / "articles").mkdir()
+    shutil.copytree(ROOT / "content" / "extra", content / "extra")
+    return content

@@ -1,0 +1,138 @@
+"""The sample portal built from content/: what a reader and a crawler get."""
+
+import re
+import xml.etree.ElementTree as ET
+
+SEED = "xay-dung-dang/ket-qua-va-mot-so-kinh-nghiem-tu-dai-hoi-diem-cap-co-so.html"
+SEED_TITLE = "Kết quả và một số kinh nghiệm từ đại hội điểm cấp cơ sở"
+HEADINGS = [
+    "Công tác chỉ đạo tổ chức đại hội",
+    "Kết quả đại hội",
+    "Những ưu điểm và hạn chế",
+    "Một số kinh nghiệm rút ra",
+]
+LEAD_CAPTION = "Đại hội Đảng bộ xã Đồng Tiến (Đồng Phú) thí điểm bầu trực tiếp Bí thư Đảng ủy nhiệm kỳ 2020-2025"
+INLINE_CAPTION = (
+    "Đồng chí Nguyễn Văn Lợi - Ủy viên TW Đảng, Bí thư Tỉnh ủy, Trưởng Đoàn ĐBQH tỉnh "
+    "dự và chỉ đạo Đại hội Đảng bộ xã Lộc Thái (Lộc Ninh) lần thứ IX nhiệm kỳ 2020 - 2025"
+)
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_seed_article_page(sample_site):
+    page = sample_site.soup(SEED)
+    assert page.html["lang"] == "vi"
+    assert page.h1.get_text(strip=True) == SEED_TITLE
+    assert [h.get_text(strip=True) for h in page.select(".article__body h2")] == HEADINGS
+    captions = [c.get_text(strip=True) for c in page.select(".article figure figcaption")]
+    assert captions == [LEAD_CAPTION, INLINE_CAPTION]
+    # the lead paragraph comes first, and is not repeated in the body
+    lead = page.select_one(".article__lead").get_text(strip=True)
+    assert lead.startswith("Thực hiện hướng dẫn của Ban Tổ chức Trung ương")
+    assert lead.endswith("(chiếm 6,49%).")
+    assert "Thực hiện hướng dẫn của Ban Tổ chức" not in page.select_one(".article__body").get_text()
+    assert page.select_one(".article__byline").get_text(strip=True) == "H. Sơn"
+    time = page.select_one(".article__date time")
+    assert re.fullmatch(r"Thứ (Hai|Ba|Tư|Năm|Sáu|Bảy), \d\d/03/2020 \d\d:\d\d|Chủ Nhật, \d\d/03/2020 \d\d:\d\d", time.get_text())
+    assert time["datetime"].startswith("2020-03-") and time["datetime"].endswith("+07:00")
+    body = page.select_one(".article__body").get_text()
+    assert "25,46%" in body and "./." in body
+    # the body photo is published next to its article and lazy-loaded
+    inline = page.select_one(".article__body figure img")
+    assert inline["loading"] == "lazy"
+    assert sample_site.exists(inline["src"].lstrip("/"))
+    assert sample_site.exists(page.select_one(".figure--lead img")["src"].lstrip("/"))
+
+
+def test_seed_article_extras(sample_site):
+    page = sample_site.soup(SEED)
+    assert page.select_one(".article__views") is not None
+    assert page.select_one("#binh-luan").get_text(strip=True) == "Bình luận"
+    related = page.select(".block--related a")
+    assert related, "Các tin khác must list articles of the same category"
+    for link in related:
+        assert link["href"].startswith("/xay-dung-dang/")
+        assert link["href"] != "/" + SEED
+    assert page.select_one(".breadcrumb a[href='/xay-dung-dang/']").get_text() == "Xây dựng Đảng"
+
+
+def test_open_graph_and_canonical(sample_site):
+    page = sample_site.soup(SEED)
+    og = {m["property"]: m["content"] for m in page.select("meta[property^='og:']")}
+    assert og["og:title"] == SEED_TITLE
+    assert og["og:description"].startswith("Thực hiện hướng dẫn của Ban Tổ chức Trung ương")
+    assert og["og:type"] == "article"
+    assert og["og:image"].startswith("https://") and og["og:image"].endswith("ramat23012020024039.jpg")
+    assert og["og:url"].endswith("/" + SEED)
+    assert page.select_one("link[rel=canonical]")["href"] == og["og:url"]
+
+
+def test_category_page_lists_seed_and_paginates(sample_site):
+    first = sample_site.soup("xay-dung-dang/index.html")
+    assert first.h1.get_text(strip=True) == "Xây dựng Đảng"
+    titles = [a.get_text(strip=True) for a in first.select(".news-item__title a")]
+    assert SEED_TITLE in titles
+    archive = sample_site.soup("tin-moi/index.html")
+    next_link = archive.select_one(".pagination a[rel=next]")
+    assert next_link is not None and next_link["href"] == "/tin-moi/trang-2/"
+    second = sample_site.soup("tin-moi/trang-2/index.html")
+    assert second.select_one(".pagination a[rel=prev]")["href"] == "/tin-moi/"
+    first_titles = {a.get_text() for a in archive.select(".news-item__title a")}
+    second_titles = {a.get_text() for a in second.select(".news-item__title a")}
+    assert first_titles and second_titles and not first_titles & second_titles
+
+
+def test_home_page(sample_site):
+    home = sample_site.soup("index.html")
+    assert home.select_one(".featured__title").get_text(strip=True) == SEED_TITLE
+    menu = [a.get_text(strip=True) for a in home.select(".main-menu a")]
+    assert menu[:6] == ["Trang chủ", "Tin tức - Sự kiện", "Xây dựng Đảng", "Học tập và làm theo Bác",
+                        "Văn hóa - Xã hội", "Quốc phòng - An ninh"]
+    assert "Giới thiệu" in menu and "Liên hệ" in menu
+    blocks = [h.get_text(strip=True) for h in home.select(".block--category .block__title")]
+    assert blocks == menu[1:6]
+    assert len(home.select(".block--latest .news-item")) >= 5
+    footer = home.select_one(".site-footer").get_text()
+    assert "Đồng Xoài" in footer
+
+
+def test_tag_page(sample_site):
+    page = sample_site.soup("chu-de/dai-hoi/index.html")
+    assert page.h1.get_text(strip=True) == "Chủ đề: đại hội"
+    assert SEED_TITLE in [a.get_text(strip=True) for a in page.select(".news-item__title a")]
+
+
+def test_feeds_and_sitemap(sample_site):
+    feed = ET.fromstring(sample_site.path("feeds/tat-ca.atom.xml").read_bytes())
+    titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
+    assert SEED_TITLE in titles
+    category_feed = ET.fromstring(sample_site.path("feeds/xay-dung-dang.atom.xml").read_bytes())
+    links = [l.get("href") for l in category_feed.iter(f"{ATOM}link")]
+    assert any(h.endswith("/" + SEED) and h.startswith("https://") for h in links)
+    sitemap = ET.fromstring(sample_site.path("sitemap.xml").read_bytes())
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    locs = [u.findtext(f"{ns}loc") for u in sitemap.iter(f"{ns}url")]
+    assert any(l.endswith("/" + SEED) for l in locs)
+    assert any(l.endswith("/gioi-thieu.html") for l in locs)
+    assert not any("/ban-nhap/" in l for l in locs)
+    robots = sample_site.text("robots.txt")
+    assert "Sitemap: https://" in robots and robots.strip().endswith("/sitemap.xml")
+
+
+def test_static_pages(sample_site):
+    about = sample_site.soup("gioi-thieu.html")
+    assert about.h1.get_text(strip=True) == "Giới thiệu"
+    contact = sample_site.soup("lien-he.html")
+    assert contact.h1.get_text(strip=True) == "Liên hệ"
+
+
+def test_no_external_resources(sample_site):
+    """Nothing is loaded from outside the site (links to other sites are fine)."""
+    for html in sample_site.output.rglob("*.html"):
+        page = sample_site.soup(html.relative_to(sample_site.output))
+        for tag, attr in (("script", "src"), ("img", "src"), ("link", "href"), ("source", "srcset"), ("iframe", "src")):
+            for element in page.find_all(tag):
+                value = element.get(attr)
+                if not value or (tag == "link" and element.get("rel") in (["canonical"], ["alternate"])):
+                    continue
+                assert not re.match(r"^(https?:)?//", value), f"{html}: {tag} {value}"
