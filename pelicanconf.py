@@ -60,7 +60,7 @@ ARTICLE_PATHS = ["articles"]
 PAGE_PATHS = ["pages"]
 STATIC_PATHS = ["images", "banners", "articles"]
 TEMPLATE_PAGES = {"extra/robots.txt": "robots.txt"}
-READERS = {"html": None}
+READERS = {"html": None, "rst": None}
 IGNORE_FILES = [".#*", "README.md", "*~"]
 DEFAULT_CATEGORY = "Tin tức - Sự kiện"
 USE_FOLDER_AS_CATEGORY = False
@@ -116,6 +116,7 @@ PLUGINS = [
     "content_check",
     "article_media",
     "news_blocks",
+    "live_widgets",
 ]
 
 # Pelican's content cache skips re-reading unchanged Markdown.
@@ -126,3 +127,16 @@ CHECK_MODIFIED_METHOD = "mtime"
 
 RELATIVE_URLS = False
 DELETE_OUTPUT_DIRECTORY = False
+
+# Every value a template prints is HTML-escaped unless marked |safe (only
+# the Markdown-rendered body and lead are), so a hostile string in a feed or
+# a banner title comes out as text.
+JINJA_ENVIRONMENT = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True, "extensions": []}
+
+# --- Live widgets (plugins/live_widgets) --------------------------------------
+# Feeds are read from content/<LIVE_FEEDS_DIR>/ and published to
+# output/<LIVE_FEEDS_OUTPUT>/, where the counter's cron job rewrites them.
+LIVE_FEEDS_DIR = "feeds"
+LIVE_FEEDS_OUTPUT = "feeds"
+LIVE_REFRESH_SECONDS = 60
+COVID_HOTLINE_BANNER = "banners/duong-day-nong-covid.jpg"

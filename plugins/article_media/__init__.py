@@ -45,7 +45,7 @@ def _lead_image(instance):
         logger.error(
             "%s: Image: %r phải là tên tệp ảnh nằm cạnh bài viết "
             "(Image must be a file beside the article)",
-            instance.relative_source_path, image,
+            os.path.relpath(instance.source_path), image,
         )
         return
     path = resolve_media_path(settings["PATH"], instance.source_path, image)
@@ -53,7 +53,7 @@ def _lead_image(instance):
         logger.error(
             "%s: Image: không tìm thấy ảnh %r (lead photo not found); "
             "hãy đặt ảnh vào cùng thư mục với bài viết",
-            instance.relative_source_path, image,
+            os.path.relpath(instance.source_path), image,
         )
         return
     instance.lead_image = {

@@ -1,0 +1,124 @@
+"""Live widgets: visitor statistics, per-article views, the COVID bulletin.
+
+At build time each widget is rendered from its JSON feed in
+``content/feeds/`` so pages read right without JavaScript; the validated
+feeds are published to ``output/feeds/`` where ``theme/static/js/
+live-widgets.js`` (and, in production, the counter's cron job) keeps them
+current without rebuilding any page.
+
+A feed that is missing or wrong is reported as a warning naming the file
+and the field; the widget then shows the last good values, kept in the
+build cache, or is left out if there never were any. ``make publish`` runs
+with ``--fatal warnings`` and so fails on the same problems.
+"""
+
+import json
+import logging
+import os
+
+from pelican import signals
+
+from .feeds import FeedError, parse_covid, parse_views, parse_visitors, read_json, region_sentence
+
+logger = logging.getLogger(__name__)
+
+FEED_FILES = {"visitors": "visitors.json", "views": "views.json", "covid": "covid.json"}
+
+
+def _sources(raw):
+    """File names of the disease.sh responses a covid feed refers to."""
+    regions = raw.get("regions") if isinstance(raw, dict) else None
+    return sorted({
+        r["source"] for r in regions or []
+        if isinstance(r, dict) and isinstance(r.get("source"), str)
+    })
+
+
+def load_feed(name, folder):
+    """``(raw, sources, value)`` of one feed; raises FeedError."""
+    path = os.path.join(folder, FEED_FILES[name])
+    raw = read_json(path)
+    if name == "visitors":
+        return raw, {}, parse_visitors(raw)
+    if name == "views":
+        return raw, {}, parse_views(raw)
+    sources = {}
+
+    def read(source_path):
+        sources[os.path.basename(source_path)] = read_json(source_path)
+        return sources[os.path.basename(source_path)]
+
+    return raw, sources, parse_covid(raw, folder, read=read)
+
+
+def _value_from_cache(name, entry):
+    raw, sources = entry["raw"], entry.get("sources", {})
+    if name == "visitors":
+        return parse_visitors(raw)
+    if name == "views":
+        return parse_views(raw)
+    return parse_covid(raw, "", read=lambda p: sources[os.path.basename(p)])
+
+
+def load_all(folder, cache_file):
+    """Every feed's value (or None) and the raw files to publish, falling
+    back to the last good copy in ``cache_file`` for a feed with problems."""
+    try:
+        with open(cache_file, encoding="utf-8") as handle:
+            last_good = json.load(handle)
+    except (OSError, ValueError):
+        last_good = {}
+    values, published = {}, {}
+    for name, filename in FEED_FILES.items():
+        path = os.path.join(folder, filename)
+        try:
+            raw, sources, value = load_feed(name, folder)
+        except FeedError as error:
+            where = f" trường {error.field}:" if error.field else ""
+            fallback = "dùng số liệu hợp lệ lần trước (keeping the last good values)" if name in last_good \
+                else "tạm ẩn mục này (widget left out)"
+            logger.warning("%s:%s %s; %s. Hãy sửa tệp này (fix this file).",
+                           os.path.relpath(path), where, error.message, fallback)
+            if name not in last_good:
+                values[name] = None
+                continue
+            entry = last_good[name]
+            raw, sources, value = entry["raw"], entry.get("sources", {}), _value_from_cache(name, entry)
+        last_good[name] = {"raw": raw, "sources": sources}
+        values[name] = value
+        published[filename] = raw
+        published.update(sources)
+    os.makedirs(os.path.dirname(cache_file) or ".", exist_ok=True)
+    temporary = cache_file + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(last_good, handle, ensure_ascii=False)
+    os.replace(temporary, cache_file)
+    return values, published
+
+
+def _render(generators):
+    generator = generators[0]
+    settings = generator.settings
+    folder = os.path.join(settings["PATH"], settings.get("LIVE_FEEDS_DIR", "feeds"))
+    cache_file = os.path.join(settings["CACHE_PATH"], "live-widgets.json")
+    values, published = load_all(folder, cache_file)
+
+    covid = values["covid"]
+    if covid:
+        covid = dict(covid, regions=[dict(r, sentence=region_sentence(r)) for r in covid["regions"]])
+    generator.context.update(visitor_stats=values["visitors"], covid_bulletin=covid)
+    views = values["views"] or {}
+    for gen in generators:
+        for article in getattr(gen, "articles", []):
+            if article.url in views:
+                article.views = views[article.url]
+
+    target = os.path.join(generator.output_path, settings.get("LIVE_FEEDS_OUTPUT", "feeds"))
+    os.makedirs(target, exist_ok=True)
+    for filename, raw in published.items():
+        with open(os.path.join(target, filename), "w", encoding="utf-8") as handle:
+            json.dump(raw, handle, ensure_ascii=False, separators=(",", ":"))
+
+
+def register():
+    signals.all_generators_finalized.connect(_render)

@@ -1,0 +1,64 @@
+/* Brings the build-time snapshot of the live widgets current: fetches the
+   published feeds, writes numbers as text (never HTML), ignores any value
+   that is not a non-negative integer, refreshes visitors every minute. */
+(function (d) {
+  var s = d.currentScript, base = s && s.getAttribute('data-feeds');
+  if (!base || !window.fetch) return;
+  function each(q, f) { [].forEach.call(d.querySelectorAll(q), f); }
+  function ok(v) { return typeof v == 'number' && v >= 0 && v % 1 === 0 && v < 9e15; }
+  function num(v) { return String(v).replace(/\B(?=(\d{3})+(?!\d))/g, '.'); }
+  function get(n) {
+    return fetch(base + n, { cache: 'no-store' }).then(function (r) { if (!r.ok) throw r; return r.json(); });
+  }
+  function visitors() {
+    get('visitors.json').then(function (v) {
+      ['online', 'today', 'total'].forEach(function (k) {
+        if (ok(v[k])) each('[data-stat="' + k + '"]', function (e) { e.textContent = num(v[k]); });
+      });
+    })['catch'](Object);
+  }
+  function views(p) {
+    p && get('views.json').then(function (v) {
+      var n = v.views[p.getAttribute('data-views-url')];
+      if (ok(n)) { p.querySelector('[data-views]').textContent = num(n); p.hidden = false; }
+    })['catch'](Object);
+  }
+  // Vietnam keeps UTC+7 all year: "11h00 ngày 14/8/2020".
+  function when(ms) {
+    var t = new Date(ms + 252e5), m = t.getUTCMinutes(), h = t.getUTCHours();
+    return (h < 10 ? '0' : '') + h + 'h' + (m < 10 ? '0' : '') + m + ' ngày ' +
+      t.getUTCDate() + '/' + (t.getUTCMonth() + 1) + '/' + t.getUTCFullYear();
+  }
+  function line(r) {
+    var a = [], t, n = 0;
+    ['cases', 'deaths', 'recovered'].forEach(function (k) { if (k in r) { if (!ok(r[k])) throw 0; n++; } });
+    if (typeof r.name != 'string' || !n) throw 0;
+    if ('cases' in r) a.push(num(r.cases) + ' người mắc');
+    if ('deaths' in r) a.push(num(r.deaths) + ' người tử vong');
+    t = a.join(', ');
+    if ('recovered' in r) t = t ? t + ' (đã phục hồi ' + num(r.recovered) + ')' : 'đã phục hồi ' + num(r.recovered);
+    return r.name + ': ' + t + '.';
+  }
+  function covid(box) {
+    box && get('covid.json').then(function (c) {
+      var newest = Date.parse(c.updated);
+      return Promise.all(c.regions.map(function (r) {
+        return r.source ? get(r.source).then(function (x) {
+          if (!ok(x.updated)) throw 0;
+          newest = Math.max(newest, x.updated);
+          return { name: r.name, cases: x.cases, deaths: x.deaths, recovered: x.recovered };
+        }) : r;
+      })).then(function (rs) {
+        var lines = rs.map(line), ul = box.querySelector('ul');
+        if (!(newest > 0)) throw 0;
+        box.querySelector('[data-bulletin-time]').textContent = when(newest);
+        ul.textContent = '';
+        lines.forEach(function (t) { ul.appendChild(d.createElement('li')).textContent = t; });
+      });
+    })['catch'](Object);
+  }
+  visitors();
+  views(d.querySelector('[data-views-url]'));
+  covid(d.querySelector('[data-bulletin]'));
+  setInterval(visitors, 1e3 * (s.getAttribute('data-refresh') || 60));
+})(document);
