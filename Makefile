@@ -2,6 +2,9 @@
 # command creates .venv from the pinned requirements (again whenever they
 # change) and everything else runs inside it.
 PYTHON ?= python3
+# Vietnamese messages need UTF-8 whatever the terminal's locale.
+export PYTHONUTF8 := 1
+export PYTHONIOENCODING := utf-8
 PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,7 +12,7 @@ PELICAN := $(PY) -m pelican content -o output --log-handler plain
 SITE_STAMP := $(VENV)/.site-requirements
 TEST_STAMP := $(VENV)/.test-requirements
 
-.PHONY: help html serve devserver publish clean test bench
+.PHONY: help html serve devserver publish clean test bench check article
 
 help:
 	@echo "make serve      build the sample portal and serve it on http://127.0.0.1:$(PORT)"
@@ -17,6 +20,8 @@ help:
 	@echo "make devserver  rebuild on every save and serve (for previewing drafts)"
 	@echo "make publish    strict build with publishconf.py"
 	@echo "make test       run the whole test suite"
+	@echo "make check      validate all content without building"
+	@echo "make article TITLE=\"...\" CATEGORY=\"...\"  create a new draft article"
 	@echo "make clean      remove output/ and caches"
 
 $(SITE_STAMP): requirements.txt
@@ -39,8 +44,17 @@ serve: html
 devserver: $(SITE_STAMP)
 	$(PY) -m pelican content -o output -s pelicanconf.py --log-handler plain --autoreload --listen -b 127.0.0.1 -p $(PORT)
 
-# Strict: warnings fail the build too, and drafts are left out.
-publish: $(SITE_STAMP)
+# Staff tools (plugins/content_check): each problem is one `path:line: message`.
+TOOLS := PYTHONPATH=plugins $(PY) -m content_check
+
+check: $(SITE_STAMP)
+	@$(TOOLS) check
+
+article: $(SITE_STAMP)
+	@$(TOOLS) new --title "$(TITLE)" --category "$(CATEGORY)"
+
+# Strict: content is checked first, warnings fail the build too, drafts are left out.
+publish: check
 	$(PELICAN) -s publishconf.py --fatal warnings
 
 test: $(TEST_STAMP)

@@ -87,8 +87,9 @@ CATEGORIES_SAVE_AS = ""
 TAGS_SAVE_AS = ""
 YEAR_ARCHIVE_SAVE_AS = ""
 MONTH_ARCHIVE_SAVE_AS = ""
-DIRECT_TEMPLATES = ["index", "archives", "sitemap"]
+DIRECT_TEMPLATES = ["index", "archives", "sitemap", "notfound"]
 SITEMAP_SAVE_AS = "sitemap.xml"
+NOTFOUND_SAVE_AS = "404.html"  # nginx: error_page 404 /404.html;
 
 DEFAULT_PAGINATION = 10
 PAGINATED_TEMPLATES = {"archives": None, "category": None, "tag": None}

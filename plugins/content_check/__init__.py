@@ -1,62 +1,42 @@
-"""Validate the staff's Markdown headers before Pelican reads them.
+"""Check the staff's content before Pelican reads it.
 
-Pelican alone reads a header with a missing colon as body text, or skips an
-article with a terse message. Here every article and page is checked first;
-each problem is logged as ``path:line: message`` and, if there was any, one
-error ends the report, which fails the build under ``--fatal errors`` (the
-Makefile's builds) while ``make devserver`` goes on with what it can show.
+Pelican alone reads a header line with a missing colon as body text, skips
+an article with a terse message, and publishes a ``javascript:`` link. Here
+the whole tree is checked first (the same checks as ``make check``); each
+problem is printed as ``path:line: message``. Errors (broken header,
+unsafe link, duplicate address) fail every build; warnings (a missing photo,
+a photo without caption) fail only ``make publish`` (``--fatal warnings``),
+so a draft in progress still previews.
 """
 
 import logging
-import os
-import unicodedata
+import sys
 
 from pelican import signals
 
-from .rules import check_header
+from .site import check_site
 
 logger = logging.getLogger(__name__)
 
 
-def markdown_files(root, folders, ignore=()):
-    for folder in folders:
-        for dirpath, dirnames, filenames in os.walk(os.path.join(root, folder)):
-            dirnames.sort()
-            for name in sorted(filenames):
-                if name.endswith(".md") and name not in ignore:
-                    yield os.path.join(dirpath, name)
-
-
-def check_tree(settings, kind):
-    """Problems of every article (``kind="article"``) or page of the site."""
-    folders = settings["ARTICLE_PATHS"] if kind == "article" else settings["PAGE_PATHS"]
-    categories = [unicodedata.normalize("NFC", c) for c in settings.get("MENU_CATEGORIES", [])]
-    problems = []
-    for path in markdown_files(settings["PATH"], folders):
-        with open(path, encoding="utf-8") as handle:
-            text = unicodedata.normalize("NFC", handle.read())
-        problems.extend(check_header(os.path.relpath(path), text, kind, categories))
-    return problems
-
-
-def report(problems):
+def report(problems, stream=None):
+    """Print every problem, then log one summary at the worst severity."""
+    stream = stream or sys.stderr
     for problem in problems:
-        logger.warning("%s", problem)
-    if problems:
-        logger.error(
-            "Nội dung có %d lỗi, xem các dòng trên (%d content problems, see above)",
-            len(problems), len(problems),
-        )
+        print(problem, file=stream)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if errors:
+        logger.error("Nội dung có %d lỗi và %d cảnh báo, xem các dòng trên "
+                     "(%d errors, %d warnings in content)", errors, warnings, errors, warnings)
+    elif warnings:
+        logger.warning("Nội dung có %d cảnh báo, xem các dòng trên (%d content warnings)",
+                       warnings, warnings)
 
 
-def _check_articles(generator):
-    report(check_tree(generator.settings, "article"))
-
-
-def _check_pages(generator):
-    report(check_tree(generator.settings, "page"))
+def _check(generator):
+    report(check_site(generator.settings))
 
 
 def register():
-    signals.article_generator_preread.connect(_check_articles)
-    signals.page_generator_preread.connect(_check_pages)
+    signals.article_generator_preread.connect(_check)

@@ -28,29 +28,37 @@ class Problem:
     path: str
     line: int
     message: str
+    # "error" fails every build; "warning" fails `make publish` and `make
+    # check` but lets `make html` and the devserver show the rest.
+    severity: str = "error"
 
     def __str__(self):
-        return f"{self.path}:{self.line}: {self.message}"
+        label = "" if self.severity == "error" else "cảnh báo: "
+        return f"{self.path}:{self.line}: {label}{self.message}"
 
 
 def parse_header(text):
     """Split a Markdown file's header into ``{key: (line, value)}``.
 
-    Returns ``(fields, problems)`` where problems are ``(line, message)``.
-    The header ends at the first blank line, as in Python Markdown's meta
-    extension; an indented line continues the previous key.
+    Returns ``(fields, problems, end)``: problems are ``(line, message)``
+    and ``end`` is the number of the last header line. The header ends at
+    the first blank line, as in Python Markdown's meta extension; an
+    indented line continues the previous key (``Gallery``, ``Attachments``
+    list one file per line), and its value keeps one line per entry.
     """
     fields, problems = {}, []
     last_key = None
+    end = 0
     lines = text.splitlines()
     if lines and lines[0].startswith("\ufeff"):
         lines[0] = lines[0][1:]
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             break
+        end = number
         if line[:1] in " \t" and last_key:
             start, value = fields[last_key]
-            fields[last_key] = (start, f"{value} {line.strip()}".strip())
+            fields[last_key] = (start, f"{value}\n{line.strip()}")
             continue
         match = HEADER_LINE.match(line)
         if not match:
@@ -65,7 +73,22 @@ def parse_header(text):
             problems.append((number, f"khóa {match.group(1)} bị lặp lại (duplicate key {match.group(1)})"))
         fields[key] = (number, match.group(2).strip())
         last_key = key
-    return fields, problems
+    return fields, problems, end
+
+
+def header_entries(fields, key):
+    """``[(line, file, caption)]`` of a list key such as ``Gallery`` or
+    ``Attachments``: one ``file | caption`` per line (caption optional)."""
+    if key not in fields:
+        return []
+    start, value = fields[key]
+    entries = []
+    # the value's first line sits on the key's own line; the rest follow it
+    for index, raw in enumerate(value.split("\n")):
+        name, _, caption = raw.strip().partition("|")
+        if name.strip():
+            entries.append((start + index, name.strip(), caption.strip()))
+    return entries
 
 
 def parse_date(value):
@@ -83,7 +106,7 @@ def check_header(path, text, kind="article", categories=None):
     ``kind`` is ``"article"`` or ``"page"``; ``categories``, when given, is
     the list of category names the site knows (``MENU_CATEGORIES``).
     """
-    fields, found = parse_header(text)
+    fields, found, _ = parse_header(text)
     problems = [Problem(path, line, message) for line, message in found]
     known = ARTICLE_KEYS if kind == "article" else PAGE_KEYS
     for key, (line, value) in fields.items():

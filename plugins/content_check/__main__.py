@@ -1,0 +1,111 @@
+"""Staff tools: ``make check`` and ``make article``.
+
+    python -m content_check check [--settings pelicanconf.py]
+    python -m content_check new --title "..." --category "..." [--settings ...]
+
+Run from the project folder with ``plugins`` on PYTHONPATH (the Makefile
+does both).
+"""
+
+import argparse
+import datetime
+import os
+import sys
+import unicodedata
+
+from pelican.settings import read_settings
+
+from .site import check_site, read_documents, slug_of, url_of
+
+try:
+    from vi_locale.formatting import TIMEZONE
+except ImportError:  # pragma: no cover - vi_locale ships beside this plugin
+    from zoneinfo import ZoneInfo
+
+    TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+TEMPLATE = """Title: {title}
+Date: {date}
+Modified: {date}
+Category: {category}
+Tags:
+Author:
+Summary: Viết đoạn dẫn (sapo) của bài ở đây, một đoạn ngắn.
+Image:
+ImageCaption:
+Gallery:
+Attachments:
+Featured: false
+Status: draft
+
+Viết nội dung bài ở đây. Xem hướng dẫn trong content/README.md.
+"""
+
+
+def command_check(settings, out=sys.stdout):
+    problems = check_site(settings)
+    for problem in problems:
+        print(problem, file=out)
+    errors = sum(p.severity == "error" for p in problems)
+    if problems:
+        print(f"make check: {errors} lỗi, {len(problems) - errors} cảnh báo "
+              f"({errors} errors, {len(problems) - errors} warnings)", file=out)
+        return 1
+    print("make check: nội dung hợp lệ (content OK)", file=out)
+    return 0
+
+
+def new_article(settings, title, category, now=None):
+    """Create a draft; returns its path. Raises ValueError with a message
+    for the staff when the category is unknown or the slug is taken."""
+    title = unicodedata.normalize("NFC", " ".join(title.split()))
+    category = unicodedata.normalize("NFC", category.strip())
+    categories = [unicodedata.normalize("NFC", c) for c in settings.get("MENU_CATEGORIES", [])]
+    if not title:
+        raise ValueError("Thiếu tiêu đề: make article TITLE=\"...\" CATEGORY=\"...\" (missing TITLE)")
+    if category not in categories:
+        raise ValueError(
+            f"Chuyên mục {category!r} không có; dùng một trong: {', '.join(categories)} (unknown category)"
+        )
+    slug = slug_of(title, settings)
+    if not slug:
+        raise ValueError("Tiêu đề không tạo được đường dẫn; hãy dùng chữ hoặc số (title gives an empty slug)")
+    for document in read_documents(settings):
+        existing = document.value("slug") or slug_of(document.value("title"), settings)
+        if existing == slug:
+            raise ValueError(
+                f"Đã có bài cùng đường dẫn {slug!r}: {document.path} — hãy đổi tiêu đề (slug already exists)"
+            )
+    folder = os.path.join(settings["PATH"], settings["ARTICLE_PATHS"][0], slug_of(category, settings), slug)
+    if os.path.exists(folder):
+        raise ValueError(f"Thư mục {folder} đã tồn tại (folder already exists)")
+    now = (now or datetime.datetime.now(TIMEZONE)).astimezone(TIMEZONE)
+    os.makedirs(folder)
+    path = os.path.join(folder, "index.md")
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write(TEMPLATE.format(title=title, category=category, date=now.strftime("%Y-%m-%d %H:%M")))
+    return os.path.relpath(path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="content_check", description=__doc__.split("\n")[0])
+    parser.add_argument("--settings", default="pelicanconf.py")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="validate all content without building")
+    new = sub.add_parser("new", help="create a new draft article")
+    new.add_argument("--title", required=True)
+    new.add_argument("--category", required=True)
+    args = parser.parse_args(argv)
+    settings = read_settings(args.settings)
+    if args.command == "check":
+        return command_check(settings)
+    try:
+        print(new_article(settings, args.title, args.category))
+    except ValueError as error:
+        print(f"make article: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""`make check` and `make article`: one test per rule, on small content trees."""
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, write_article
+from content_check.__main__ import command_check, new_article
+from content_check.links import is_unsafe_url
+from content_check.site import check_site
+from pelican.settings import read_settings
+from PIL import Image
+
+HEADER = {
+    "Title": "Đại hội Đảng bộ xã Đồng Tiến",
+    "Date": "2020-03-23 08:15",
+    "Category": "Xây dựng Đảng",
+    "Author": "H. Sơn",
+    "Summary": "Lời dẫn.",
+    "Image": "anh.jpg",
+    "ImageCaption": "Chú thích ảnh",
+}
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    content = tmp_path / "content"
+    (content / "pages").mkdir(parents=True)
+    settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(content)})
+    monkeypatch.chdir(tmp_path)
+
+    def article(slug="dai-hoi", body="Nội dung.\n", photos=("anh.jpg",), **changes):
+        header = {k: v for k, v in dict(HEADER, **changes).items() if v is not None}
+        path = write_article(content / "articles" / "xay-dung-dang", slug, header, body)
+        for name in photos:
+            Image.new("RGB", (64, 48), "red").save(path.parent / name)
+        return path
+
+    def messages():
+        return [str(p) for p in check_site(settings)]
+
+    return settings, article, messages
+
+
+def test_clean_article(site):
+    settings, article, messages = site
+    article()
+    assert messages() == []
+
+
+def test_missing_lead_photo_and_caption(site):
+    _, article, messages = site
+    article(photos=(), ImageCaption=None)
+    found = messages()
+    assert any(":6: cảnh báo: Image: không tìm thấy tệp 'anh.jpg'" in m for m in found)
+    assert any(":6: cảnh báo: ảnh đại diện chưa có chú thích" in m for m in found)
+
+
+def test_inline_photo_needs_alt_caption_and_file(site):
+    _, article, messages = site
+    body = "Đoạn một.\n\n![](anh.jpg)\n\n![Mô tả](khong-co.jpg \"Chú thích\")\n"
+    article(body=body)
+    found = messages()
+    assert any(":11: cảnh báo: ảnh 'anh.jpg' thiếu mô tả (alt)" in m for m in found)
+    assert any(":11: cảnh báo: ảnh 'anh.jpg' chưa có chú thích" in m for m in found)
+    assert any(":13: cảnh báo: ảnh trong bài: không tìm thấy tệp 'khong-co.jpg'" in m for m in found)
+
+
+def test_gallery_and_attachments(site, tmp_path):
+    _, article, messages = site
+    path = article(Gallery="\n    anh.jpg | Chú thích\n    anh2.jpg",
+                   Attachments="\n    ke-hoach.pdf | Kế hoạch\n    ../../../../etc/passwd\n    /etc/passwd\n    virus.exe")
+    (path.parent / "ke-hoach.pdf").write_bytes(b"%PDF-1.4")
+    found = messages()
+    assert any(":10: cảnh báo: Gallery: ảnh 'anh2.jpg' chưa có chú thích" in m for m in found)
+    assert any(":10: cảnh báo: Gallery: không tìm thấy tệp 'anh2.jpg'" in m for m in found)
+    assert any(":13: Attachments: đường dẫn '../../../../etc/passwd' không được phép" in m for m in found)
+    assert any(":14: Attachments: đường dẫn '/etc/passwd' không được phép" in m for m in found)
+    assert any(":15: cảnh báo: Attachments: 'virus.exe' không phải" in m for m in found)
+    assert not any("ke-hoach.pdf" in m for m in found)
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)", "JavaScript:alert(1)", " java\tscript:alert(1)", "jav&#x61;script:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=", "VBScript:msgbox", "DATA :text/html,x",
+])
+def test_unsafe_links(site, url):
+    _, article, messages = site
+    assert is_unsafe_url(url)
+    article(body=f"Xem [tại đây]({url}).\n\n<a href=\"{url}\">x</a>\n")
+    found = messages()
+    assert sum("liên kết không an toàn" in m for m in found) == 2
+    assert any(":9: liên kết không an toàn" in m for m in found)
+    assert any(":11: liên kết không an toàn" in m for m in found)
+
+
+def test_safe_links_are_not_flagged():
+    for url in ("https://nhandan.vn", "http://x.vn/a", "mailto:a@b.vn", "tel:0271", "/tin-moi/", "anh.jpg", "#muc-1"):
+        assert not is_unsafe_url(url)
+
+
+def test_internal_links_must_lead_somewhere(site):
+    _, article, messages = site
+    article(slug="bai-khac", Title="Bài khác")
+    body = ("[có](/xay-dung-dang/bai-khac.html) [chuyên mục](/xay-dung-dang/) "
+            "[tuyệt đối](https://tuyengiao.binhphuoc.gov.vn/xay-dung-dang/bai-khac.html)\n\n"
+            "[không có](/xay-dung-dang/khong-ton-tai.html)\n\n"
+            "[tệp](https://tuyengiao.binhphuoc.gov.vn/khong-co.html)\n")
+    article(body=body)
+    found = messages()
+    assert len([m for m in found if "trang không tồn tại" in m]) == 2
+    assert any(":11: liên kết tới trang không tồn tại '/xay-dung-dang/khong-ton-tai.html'" in m for m in found)
+
+
+def test_duplicate_slugs(site):
+    _, article, messages = site
+    article(slug="mot")
+    article(slug="hai")  # same title → same address
+    found = messages()
+    assert any("trùng địa chỉ" in m and "duplicate slug" in m for m in found)
+
+
+def test_header_rules_are_part_of_check(site):
+    _, article, messages = site
+    article(Date="23/03/2020", Category="Thể thao")
+    found = messages()
+    assert any(":2: Date: '23/03/2020' không phải ngày hợp lệ" in m for m in found)
+    assert any(":3: Category: chuyên mục 'Thể thao' không có" in m for m in found)
+
+
+def test_check_exits_nonzero_and_prints_path_line_message(site, capsys):
+    settings, article, _ = site
+    article()
+    assert command_check(settings) == 0
+    article(slug="x", Title="Bài x", Date="hôm nay")
+    import io
+    out = io.StringIO()
+    assert command_check(settings, out) == 1
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("content/articles/xay-dung-dang/x/index.md:2: Date:")
+    assert lines[-1].startswith("make check: 1 lỗi")
+
+
+def test_make_check_on_the_sample_content_passes():
+    result = subprocess.run(["make", "-s", "check"], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nội dung hợp lệ" in result.stdout
+
+
+def test_new_article(site):
+    settings, article, messages = site
+    import datetime
+    from zoneinfo import ZoneInfo
+    now = datetime.datetime(2026, 11, 27, 6, 30, tzinfo=datetime.timezone.utc)
+    path = new_article(settings, "Đại hội Đảng bộ xã Đồng Tiến", "Xây dựng Đảng", now=now)
+    assert path == "content/articles/xay-dung-dang/dai-hoi-dang-bo-xa-dong-tien/index.md"
+    text = open(path, encoding="utf-8").read()
+    for key in ("Title", "Date", "Modified", "Category", "Tags", "Author", "Summary", "Image",
+                "ImageCaption", "Gallery", "Attachments", "Featured", "Status"):
+        assert f"\n{key}:" in "\n" + text
+    assert "Date: 2026-11-27 13:30" in text  # Vietnam time
+    assert "Status: draft" in text
+    assert [m for m in messages() if "cảnh báo" not in m] == []
+    with pytest.raises(ValueError, match="slug already exists"):
+        new_article(settings, "Đại hội Đảng bộ xã Đồng Tiến", "Xây dựng Đảng")
+    with pytest.raises(ValueError, match="unknown category"):
+        new_article(settings, "Bài mới", "Thể thao")
+
+
+def test_make_article_command(tmp_path):
+    """Through make, as staff type it: refuses, then creates and prints the path."""
+    result = subprocess.run(["make", "-s", "article", "TITLE=Bài thử", "CATEGORY=Thể thao"],
+                            cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
+    assert result.returncode != 0 and "unknown category" in result.stderr
+    result = subprocess.run(
+        ["make", "-s", "article", "TITLE=Kết quả và một số kinh nghiệm từ đại hội điểm cấp cơ sở",
+         "CATEGORY=Xây dựng Đảng"], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
+    assert result.returncode != 0 and "slug already exists" in result.stderr
