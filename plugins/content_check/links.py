@@ -45,12 +45,16 @@ def find_links(lines, first_line=1):
             continue
         if in_code:
             continue
-        for match in INLINE.finditer(line):
-            kind = "image" if match.group("bang") else "link"
-            found.append((number, kind, match.group("url").strip(), match.group("text"), match.group("title")))
-        match = REFERENCE.match(line)
-        if match:
-            found.append((number, "reference", match.group("url"), "", None))
-        for match in HTML_ATTRIBUTE.finditer(line):
-            found.append((number, "html", match.group("url"), "", None))
+        # Cheap membership tests first: most lines are prose with no link.
+        if "](" in line:
+            for match in INLINE.finditer(line):
+                kind = "image" if match.group("bang") else "link"
+                found.append((number, kind, match.group("url").strip(), match.group("text"), match.group("title")))
+        if "]:" in line:
+            match = REFERENCE.match(line)
+            if match:
+                found.append((number, "reference", match.group("url"), "", None))
+        if "=" in line and "<" in line:
+            for match in HTML_ATTRIBUTE.finditer(line):
+                found.append((number, "html", match.group("url"), "", None))
     return found

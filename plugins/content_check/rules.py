@@ -100,13 +100,14 @@ def parse_date(value):
     return None
 
 
-def check_header(path, text, kind="article", categories=None):
+def check_header(path, text, kind="article", categories=None, parsed=None):
     """All header problems of one Markdown file, as :class:`Problem` s.
 
     ``kind`` is ``"article"`` or ``"page"``; ``categories``, when given, is
-    the list of category names the site knows (``MENU_CATEGORIES``).
+    the list of category names the site knows (``MENU_CATEGORIES``);
+    ``parsed`` is ``parse_header(text)`` when the caller already has it.
     """
-    fields, found, _ = parse_header(text)
+    fields, found, _ = parsed or parse_header(text)
     problems = [Problem(path, line, message) for line, message in found]
     known = ARTICLE_KEYS if kind == "article" else PAGE_KEYS
     for key, (line, value) in fields.items():

@@ -3,6 +3,7 @@ captions and alt text, duplicate addresses, links to pages that do not
 exist and unsafe link schemes. ``make check`` prints what this returns;
 the build runs the same checks before Pelican reads anything."""
 
+import functools
 import os
 import posixpath
 import unicodedata
@@ -29,6 +30,13 @@ class Document:
     fields: dict
     header_end: int
     problems: list = field(default_factory=list)
+    url: str = None
+
+    @functools.cached_property
+    def links(self):
+        """Every link and image of the body, found once."""
+        body = self.text.splitlines()[self.header_end:]
+        return find_links(body, self.header_end + 1)
 
     def value(self, key, default=""):
         return self.fields.get(key, (0, default))[1]
@@ -67,15 +75,22 @@ def read_documents(settings):
             with open(source, encoding="utf-8", errors="replace") as handle:
                 text = unicodedata.normalize("NFC", handle.read())
             path = os.path.relpath(source)
-            fields, _, end = parse_header(text)
-            document = Document(path, source, kind, text, fields, end)
-            document.problems = check_header(path, text, kind, categories)
+            parsed = parse_header(text)
+            document = Document(path, source, kind, text, parsed[0], parsed[2])
+            document.problems = check_header(path, text, kind, categories, parsed)
+            document.url = url_of(document, settings)
             documents.append(document)
     return documents
 
 
 def slug_of(text, settings):
-    return slugify(text, regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
+    return _slug(text, tuple(map(tuple, settings.get("SLUG_REGEX_SUBSTITUTIONS", []))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _slug(text, substitutions):
+    # Categories and tags repeat across thousands of articles.
+    return slugify(text, regex_subs=substitutions)
 
 
 def url_of(document, settings):
@@ -140,8 +155,7 @@ def check_media(document, settings):
     for line, name, _title in header_entries(document.fields, "attachments"):
         exists(line, "Attachments", name, ATTACHMENT_TYPES, "loại tệp đính kèm")
 
-    body = document.text.splitlines()[document.header_end:]
-    for line, kind, url, text, title in find_links(body, document.header_end + 1):
+    for line, kind, url, text, title in document.links:
         if kind != "image" or url_scheme(url) or url.startswith(("/", "{", "#")):
             continue
         if exists(line, "ảnh trong bài", url, PHOTO_TYPES, "ảnh"):
@@ -162,8 +176,7 @@ def check_links(document, settings, known_urls):
     """Unsafe schemes anywhere; site links that lead nowhere."""
     problems = []
     own = [u.rstrip("/") + "/" for u in (settings.get("PUBLIC_URL"), settings.get("SITEURL")) if u]
-    body = document.text.splitlines()[document.header_end:]
-    for line, kind, url, _text, _title in find_links(body, document.header_end + 1):
+    for line, kind, url, _text, _title in document.links:
         if is_unsafe_url(url):
             problems.append(_problem(document, line, (
                 f"liên kết không an toàn {url[:50]!r}: chỉ dùng http://, https://, mailto: hoặc "
@@ -201,9 +214,8 @@ def check_links(document, settings, known_urls):
 def site_urls(documents, settings):
     urls = {"", "index.html", settings.get("ARCHIVES_URL", ""), "sitemap.xml", "robots.txt", "404.html", "tim-kiem/"}
     for document in documents:
-        url = url_of(document, settings)
-        if url and document.value("status").lower() != "draft":
-            urls.add(url)
+        if document.url and document.value("status").lower() != "draft":
+            urls.add(document.url)
         if document.kind == "article":
             category = document.value("category")
             if category:
@@ -224,7 +236,7 @@ def check_site(settings, documents=None):
         problems.extend(document.problems)
         problems.extend(check_media(document, settings))
         problems.extend(check_links(document, settings, known))
-        url = url_of(document, settings)
+        url = document.url
         if url:
             if url in owners:
                 problems.append(_problem(document, document.line("title"), (

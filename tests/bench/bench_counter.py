@@ -1,0 +1,251 @@
+"""Benchmark of plugins/live_widgets/counter.py against GoAccess (not a test).
+
+    python tests/bench/bench_counter.py [--lines 1000000] [--log PATH] [--runs 3]
+
+Writes a realistic, seeded "combined" access log (page views with their
+assets, ~50k visitors, bots, uptime monitors, 404 scanners, a few malformed
+lines, spanning about a day and a half) unless --log names an existing file,
+then measures on that same file:
+
+* our counter, run as `make stats` runs it (a child process on a fresh state):
+  best of N wall-clock times -> lines/s, and the child's peak RSS;
+* GoAccess (`goaccess FILE --log-format=COMBINED -o OUT.json`: parses the
+  whole file, writes a JSON report and exits; no terminal UI, no real-time
+  server), the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COUNTER = ROOT / "plugins" / "live_widgets" / "counter.py"
+GOACCESS = shutil.which("goaccess") or "/usr/bin/goaccess"
+VN = timezone(timedelta(hours=7))
+
+CATEGORIES = ["xay-dung-dang", "tin-tuc-su-kien", "quoc-phong-an-ninh", "van-hoa-xa-hoi",
+              "hoc-tap-va-lam-theo-bac", "kinh-te", "giao-duc", "y-te"]
+SYLLABLES = ("dai hoi dang bo xa dong tien nhiem ky ket qua binh phuoc hoc tap lam theo bac "
+             "phong chong dich benh nong dan lien ket tieu thu hat dieu chi tra tien ho tro "
+             "nguoi dan gap kho khan quan su dia phuong huan luyen dan quan tu ve cong an "
+             "bien phong chot chan tuyen bien gioi loc ninh dong xoai chon thanh bu dop hon "
+             "quan phu rieng thanh nien doan vien tuyen giao tinh uy hoi nghi trien khai nghi "
+             "quyet chuyen de van hoa xa hoi giao thong nong thon moi").split()
+BROWSERS = [
+    "Mozilla/5.0 (Linux; Android 10; SM-A505F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.{b}.125 Mobile Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 13_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.2 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.{b}.105 Safari/537.36 coc_coc_browser/{v}.0.{b}",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.{b}.135 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 9; Redmi Note 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.{b}.101 Mobile Safari/537.36 Zalo android/{b} ZaloTheme/light ZaloLanguage/vn",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 14_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBDV/iPhone11,8;FBMD/iPhone;FBSN/iOS;FBSV/14.0;FBSS/2;FBID/phone;FBLC/vi_VN;FBOP/5]",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/14.0 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:{v}.0) Gecko/20100101 Firefox/{v}.0",
+]
+BOTS = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (compatible; coccocbot-web/1.0; +http://help.coccoc.com/searchengine)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+    "curl/7.68.0",
+    "python-requests/2.24.0",
+    "-",
+]
+REFERERS = ["-", "https://www.google.com/", "https://www.facebook.com/", "http://m.facebook.com/",
+            "https://coccoc.com/search", "https://zalo.me/"]
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def stamp(moment: int, _cache={}) -> str:
+    text = _cache.get(moment)
+    if text is None:
+        t = datetime.fromtimestamp(moment, VN)
+        text = _cache[moment] = (f"{t.day:02d}/{MONTHS[t.month - 1]}/{t.year}:"
+                                 f"{t.hour:02d}:{t.minute:02d}:{t.second:02d} +0700")
+    return text
+
+
+def line(ip, moment, method, path, status, size, referer, agent):
+    return f'{ip} - - [{stamp(moment)}] "{method} {path} HTTP/1.1" {status} {size} "{referer}" "{agent}"\n'
+
+
+def generate(path: Path, total_lines: int = 1_000_000, seed: int = 2020) -> dict:
+    """Write the log (sorted by time); return a few facts about it."""
+    rng = random.Random(seed)
+    start = int(datetime(2020, 8, 13, 6, 0, tzinfo=VN).timestamp())
+    span = 36 * 3600
+    articles = []
+    for _ in range(3000):
+        words = rng.sample(SYLLABLES, rng.randint(6, 12))
+        articles.append(f"/{rng.choice(CATEGORIES)}/{'-'.join(words)}.html")
+    weights = [1 / (rank + 1) ** 0.9 for rank in range(len(articles))]  # a few articles are hot
+    lists = ["/"] + [f"/{c}/" for c in CATEGORIES] + ["/tin-moi/", "/gioi-thieu.html", "/lien-he.html"]
+    visitors = []
+    for number in range(50_000):
+        ip = f"{rng.choice((14, 27, 42, 113, 115, 116, 171, 183))}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        agent = rng.choice(BROWSERS).format(v=rng.randint(78, 86), b=rng.randint(3000, 4300))
+        visitors.append((ip, agent))
+
+    def busy_time():  # more readers by day than at night
+        while True:
+            moment = start + rng.randrange(span)
+            hour = datetime.fromtimestamp(moment, VN).hour
+            if rng.random() < (1.0 if 7 <= hour <= 22 else 0.25):
+                return moment
+
+    out = []
+    human_budget = int(total_lines * 0.84)
+    page_views = 0
+    while len(out) < human_budget:
+        ip, agent = rng.choice(visitors)
+        moment = busy_time()
+        referer = rng.choice(REFERERS)
+        for page_number in range(rng.choice((1, 1, 1, 2, 2, 3, 4, 6))):
+            if rng.random() < 0.8:
+                page = rng.choices(articles, weights)[0]
+            else:
+                page = rng.choice(lists)
+            if rng.random() < 0.08:
+                page += f"?fbclid=IwAR{rng.getrandbits(64):x}"
+            status = 304 if page_number and rng.random() < 0.1 else 200
+            out.append((moment, line(ip, moment, "GET", page, status, rng.randint(15000, 60000), referer, agent)))
+            page_views += 1
+            here = "https://tuyengiao.binhphuoc.gov.vn" + page.split("?")[0]
+            cached = page_number > 0
+            for asset in ("/theme/css/main.css", "/theme/js/widgets.js", "/images/logo.png", "/favicon.ico"):
+                out.append((moment, line(ip, moment, "GET", asset, 304 if cached else 200,
+                                         0 if cached else 4000, here, agent)))
+            if page.endswith(".html") and page not in lists:
+                slug = page.split("?")[0][:-5]
+                for photo in range(rng.randint(1, 3)):
+                    out.append((moment + 1, line(ip, moment + 1, "GET", f"/articles{slug}/anh-{photo + 1}.jpg",
+                                                 200, rng.randint(40000, 300000), here, agent)))
+            for feed in ("/feeds/visitors.json", "/feeds/views.json"):
+                out.append((moment + 2, line(ip, moment + 2, "GET", feed, 200, 120, here, agent)))
+            moment += rng.randint(20, 600) if rng.random() < 0.95 else rng.randint(1801, 5000)
+            if moment >= start + span:
+                break
+    # Bots and monitors (~13%), scanners and errors (~3%), malformed lines.
+    while len(out) < total_lines - 100:
+        moment = start + rng.randrange(span)
+        roll = rng.random()
+        if roll < 0.8:
+            agent = rng.choice(BOTS)
+            target = rng.choice(articles) if rng.random() < 0.7 else rng.choice(lists)
+            out.append((moment, line(f"66.249.{rng.randrange(64, 80)}.{rng.randrange(1, 255)}", moment,
+                                     rng.choice(("GET", "GET", "HEAD")), target, 200, 20000, "-", agent)))
+        elif roll < 0.9:
+            ip, agent = rng.choice(visitors)
+            out.append((moment, line(ip, moment, "GET", rng.choice(articles)[:-5] + "-cu.html", 404, 162, "-", agent)))
+        else:
+            target = rng.choice(("/wp-login.php", "/.env", "/admin/", "/xmlrpc.php", "/phpmyadmin/"))
+            out.append((moment, line(f"45.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}", moment,
+                                     rng.choice(("GET", "POST")), target, 404, 162, "-", "Mozilla/5.0")))
+    for _ in range(100):  # truncated and binary junk
+        moment = start + rng.randrange(span)
+        out.append((moment, rng.choice(('\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03 - -\n',
+                                        line("1.2.3.4", moment, "GET", "/", 200, 1, "-", "x")[:60] + "\n"))))
+    out.sort(key=lambda item: item[0])
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.writelines(text for _, text in out)
+    return {"lines": len(out), "page_views_written": page_views}
+
+
+def timed_child(command: list[str]) -> tuple[float, int, int]:
+    """Run a command; (wall seconds, peak RSS in MiB, return code)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    process.stderr.close()
+    return elapsed, usage.ru_maxrss // 1024, process.returncode
+
+
+def bench_ours(log: Path, work: Path, runs: int):
+    times, peaks, last = [], [], None
+    for number in range(runs):
+        folder = work / f"ours-{number}"
+        folder.mkdir()
+        command = [sys.executable, str(COUNTER), "--feeds-dir", str(folder / "feeds"),
+                   "--state", str(folder / "state.json"), str(log)]
+        elapsed, peak, code = timed_child(command)
+        if code != 0:
+            raise SystemExit(f"counter failed ({code}): {' '.join(command)}")
+        times.append(elapsed)
+        peaks.append(peak)
+        last = folder
+    visitors = json.loads((last / "feeds" / "visitors.json").read_text())
+    return min(times), max(peaks), visitors
+
+
+def bench_goaccess(log: Path, work: Path, runs: int):
+    if not Path(GOACCESS).exists():
+        print("goaccess not installed: apt-get install -y goaccess")
+        return None
+    times, peaks = [], []
+    for number in range(runs):
+        out = work / f"goaccess-{number}.json"
+        command = [GOACCESS, str(log), "--log-format=COMBINED", "-o", str(out),
+                   "--no-global-config", "--no-progress", "--no-parsing-spinner"]
+        elapsed, peak, code = timed_child(command)
+        if code != 0 or not out.exists():
+            print(f"goaccess failed ({code}); skipped")
+            return None
+        times.append(elapsed)
+        peaks.append(peak)
+    report = json.loads(out.read_text())
+    general = report.get("general", {})
+    return min(times), max(peaks), general
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--log", type=Path, help="use (or create) this log instead of a temporary one")
+    parser.add_argument("--runs", type=int, default=3, help="best of how many runs (default 3)")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-counter-"))
+    try:
+        log = args.log or work / "access.log"
+        if not log.exists():
+            started = time.perf_counter()
+            facts = generate(log, args.lines)
+            print(f"generated {log}: {facts['lines']} lines, {log.stat().st_size / 2**20:.0f} MiB "
+                  f"in {time.perf_counter() - started:.1f}s")
+        lines = sum(1 for _ in open(log, "rb"))
+        ours_time, ours_peak, visitors = bench_ours(log, work, args.runs)
+        print(f"counter result: {visitors}")
+        rows = [("counter.py (this repo)", ours_time, ours_peak)]
+        goaccess = bench_goaccess(log, work, args.runs)
+        if goaccess:
+            rows.append(("goaccess " + subprocess.run([GOACCESS, "--version"], capture_output=True, text=True)
+                         .stdout.split("\n")[0].split(" - ")[-1].strip(), goaccess[0], goaccess[1]))
+            general = goaccess[2]
+            print(f"goaccess result: {general.get('total_requests')} requests, "
+                  f"{general.get('unique_visitors')} unique visitors (its own definitions)")
+        print()
+        print(f"{lines} lines, best of {args.runs} wall-clock runs (process start included), "
+              f"{os.cpu_count()} CPU(s), Python {sys.version.split()[0]}")
+        print(f"{'tool':<24} {'seconds':>8} {'lines/s':>10} {'peak RSS':>9}")
+        for name, seconds, peak in rows:
+            print(f"{name:<24} {seconds:>8.2f} {lines / seconds:>10,.0f} {peak:>6} MiB")
+        if goaccess:
+            print(f"ratio ours/goaccess (lines/s): {goaccess[0] / ours_time:.2f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
