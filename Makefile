@@ -12,7 +12,7 @@ PELICAN := $(PY) -m pelican content -o output --log-handler plain
 SITE_STAMP := $(VENV)/.site-requirements
 TEST_STAMP := $(VENV)/.test-requirements
 
-.PHONY: help html serve devserver publish clean test bench check article
+.PHONY: help html serve devserver publish clean test bench check article stats
 
 help:
 	@echo "make serve      build the sample portal and serve it on http://127.0.0.1:$(PORT)"
@@ -22,6 +22,8 @@ help:
 	@echo "make test       run the whole test suite"
 	@echo "make check      validate all content without building"
 	@echo "make article TITLE=\"...\" CATEGORY=\"...\"  create a new draft article"
+	@echo "make stats LOGS=\"/var/log/nginx/access.log*\"  access logs -> visitor and view feeds"
+	@echo "make bench      run the benchmarks"
 	@echo "make clean      remove output/ and caches"
 
 $(SITE_STAMP): requirements.txt
@@ -59,6 +61,17 @@ publish: check
 
 test: $(TEST_STAMP)
 	$(PY) -m pytest -q tests
+
+# Benchmarks (not tests): each prints its figures and its same-run baseline.
+bench: $(TEST_STAMP)
+	$(PY) tests/bench/run.py $(BENCH)
+
+# The visit counter: access logs -> content/feeds/{visitors,views}.json.
+LOGS ?= /var/log/nginx/access.log*
+FEEDS_DIR ?= content/feeds
+STATE ?= cache/stats-state.json
+stats: $(SITE_STAMP)
+	$(PY) plugins/live_widgets/counter.py --feeds-dir $(FEEDS_DIR) --state $(STATE) $(LOGS)
 
 clean:
 	rm -rf output output.staging output.old cache tests/artifacts

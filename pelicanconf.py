@@ -87,7 +87,8 @@ CATEGORIES_SAVE_AS = ""
 TAGS_SAVE_AS = ""
 YEAR_ARCHIVE_SAVE_AS = ""
 MONTH_ARCHIVE_SAVE_AS = ""
-DIRECT_TEMPLATES = ["index", "archives", "sitemap", "notfound"]
+DIRECT_TEMPLATES = ["index", "archives", "sitemap", "notfound", "search"]
+SEARCH_SAVE_AS = "tim-kiem/index.html"
 SITEMAP_SAVE_AS = "sitemap.xml"
 NOTFOUND_SAVE_AS = "404.html"  # nginx: error_page 404 /404.html;
 
@@ -111,13 +112,15 @@ RSS_FEED_SUMMARY_ONLY = True
 # --- Theme and plugins -----------------------------------------------------------
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
+# Order matters where plugins share a signal: atomic_output's `finalized`
+# handler swaps the finished site in, so it comes last.
 PLUGINS = [
-    "atomic_output",
     "vi_locale",
     "content_check",
     "article_media",
     "news_blocks",
     "live_widgets",
+    "atomic_output",
 ]
 
 # Pelican's content cache skips re-reading unchanged Markdown.

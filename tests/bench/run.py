@@ -1,0 +1,25 @@
+"""`make bench`: every benchmark, each reporting ratios against a baseline
+measured in the same run. Not part of `make test` (timings are not tests)."""
+
+import importlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
+
+BENCHES = ["bench_photos", "bench_check", "bench_counter"]
+
+
+def main(argv=None):
+    names = (argv if argv is not None else sys.argv[1:]) or BENCHES
+    failed = 0
+    for name in names:
+        print(f"\n# {name}\n", flush=True)
+        module = importlib.import_module(name)
+        failed |= bool(module.main([]))
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
