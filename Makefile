@@ -74,4 +74,5 @@ stats: $(SITE_STAMP)
 	$(PY) plugins/live_widgets/counter.py --feeds-dir $(FEEDS_DIR) --state $(STATE) $(LOGS)
 
 clean:
-	rm -rf output output.staging output.old cache tests/artifacts
+	# keeps cache/stats-state.json: the counter needs it to never count a log line twice
+	rm -rf output output.staging output.old cache/pelican cache/photos cache/live-widgets.json tests/artifacts

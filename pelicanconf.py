@@ -58,7 +58,9 @@ DEFAULT_DATE_FORMAT = "%d/%m/%Y"
 PATH = "content"
 ARTICLE_PATHS = ["articles"]
 PAGE_PATHS = ["pages"]
-STATIC_PATHS = ["images", "banners", "articles"]
+# Article photos are published by plugins/photos (resized, metadata stripped),
+# never copied as they are: staff phones put GPS positions in them.
+STATIC_PATHS = ["images"]
 TEMPLATE_PAGES = {"extra/robots.txt": "robots.txt"}
 READERS = {"html": None, "rst": None}
 IGNORE_FILES = [".#*", "README.md", "*~"]
@@ -117,9 +119,12 @@ PLUGIN_PATHS = ["plugins"]
 PLUGINS = [
     "vi_locale",
     "content_check",
+    "photos",
     "article_media",
     "news_blocks",
     "live_widgets",
+    "banners",
+    "site_search",
     "atomic_output",
 ]
 
@@ -143,4 +148,15 @@ JINJA_ENVIRONMENT = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": T
 LIVE_FEEDS_DIR = "feeds"
 LIVE_FEEDS_OUTPUT = "feeds"
 LIVE_REFRESH_SECONDS = 60
-COVID_HOTLINE_BANNER = "banners/duong-day-nong-covid.jpg"
+
+# --- Banners (plugins/banners, content/banners.yml) ---------------------------
+# Slot name -> heading shown above it (empty: none) and display width in CSS
+# pixels; images are published at that width and twice it for sharp screens.
+BANNERS_FILE = "banners.yml"
+BANNER_SLOTS = {
+    "header": {"title": "", "width": 1200},
+    "lien-ket": {"title": "Liên kết website", "width": 276},
+    "ban-tin": {"title": "", "width": 276},  # above the public-health bulletin
+    "sidebar": {"title": "", "width": 276},
+}
+PHOTOS_URL = "anh"  # processed photos and banners: output/anh/<hash>-<width>.<ext>

@@ -64,10 +64,23 @@ def build(content, workdir, **kwargs):
 
 
 @pytest.fixture(scope="session")
-def sample_site(tmp_path_factory):
+def sample_cache(tmp_path_factory):
+    """One build cache (processed photos) shared by the sample builds."""
+    return tmp_path_factory.mktemp("sample-cache")
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory, sample_cache):
     """The sample portal of content/, built once for the session."""
     workdir = tmp_path_factory.mktemp("sample")
-    return build(ROOT / "content", workdir)
+    return build(ROOT / "content", workdir, cache=sample_cache)
+
+
+@pytest.fixture(scope="session")
+def published_site(tmp_path_factory, sample_cache):
+    """The sample portal as `make publish` builds it (strict, public URLs)."""
+    workdir = tmp_path_factory.mktemp("published")
+    return build(ROOT / "content", workdir, cache=sample_cache, settings="publishconf.py", fatal="warnings")
 
 
 def write_article(folder, slug, header, body="Nội dung bài viết.\n"):
@@ -79,11 +92,16 @@ def write_article(folder, slug, header, body="Nội dung bài viết.\n"):
     return target / "index.md"
 
 
-@pytest.fixture
-def tiny_content(tmp_path):
-    """A minimal content tree (theme assets included) for focused builds."""
-    content = tmp_path / "content"
+def new_content(content):
+    """An empty content tree with what every site needs (robots.txt)."""
+    content = Path(content)
     (content / "pages").mkdir(parents=True)
     (content / "articles").mkdir()
     shutil.copytree(ROOT / "content" / "extra", content / "extra")
     return content
+
+
+@pytest.fixture
+def tiny_content(tmp_path):
+    """A minimal content tree for focused builds."""
+    return new_content(tmp_path / "content")

@@ -62,7 +62,12 @@ def test_open_graph_and_canonical(sample_site):
     assert og["og:title"] == SEED_TITLE
     assert og["og:description"].startswith("Thực hiện hướng dẫn của Ban Tổ chức Trung ương")
     assert og["og:type"] == "article"
-    assert og["og:image"].startswith("https://") and og["og:image"].endswith("ramat23012020024039.jpg")
+    # the lead photo's largest JPEG, as an absolute URL a share preview can fetch
+    lead = page.select_one(".figure--lead img")
+    assert og["og:image"].startswith("https://tuyengiao.binhphuoc.gov.vn/anh/")
+    assert og["og:image"].endswith("-1200.jpg")
+    assert sample_site.exists(og["og:image"].split("/", 3)[3])
+    assert lead["srcset"].split(", ")[-1].split(" ")[0].endswith(og["og:image"].rsplit("/", 1)[1])
     assert og["og:url"].endswith("/" + SEED)
     assert page.select_one("link[rel=canonical]")["href"] == og["og:url"]
 
@@ -102,11 +107,11 @@ def test_tag_page(sample_site):
     assert SEED_TITLE in [a.get_text(strip=True) for a in page.select(".news-item__title a")]
 
 
-def test_feeds_and_sitemap(sample_site):
-    feed = ET.fromstring(sample_site.path("feeds/tat-ca.atom.xml").read_bytes())
+def test_feeds_and_sitemap(sample_site, published_site):
+    feed = ET.fromstring(published_site.path("feeds/tat-ca.atom.xml").read_bytes())
     titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
     assert SEED_TITLE in titles
-    category_feed = ET.fromstring(sample_site.path("feeds/xay-dung-dang.atom.xml").read_bytes())
+    category_feed = ET.fromstring(published_site.path("feeds/xay-dung-dang.atom.xml").read_bytes())
     links = [l.get("href") for l in category_feed.iter(f"{ATOM}link")]
     assert any(h.endswith("/" + SEED) and h.startswith("https://") for h in links)
     sitemap = ET.fromstring(sample_site.path("sitemap.xml").read_bytes())
@@ -136,3 +141,12 @@ def test_no_external_resources(sample_site):
                 if not value or (tag == "link" and element.get("rel") in (["canonical"], ["alternate"])):
                     continue
                 assert not re.match(r"^(https?:)?//", value), f"{html}: {tag} {value}"
+
+
+def test_published_site_leaves_drafts_out(published_site, sample_site):
+    draft = "cong-an-binh-long-day-manh-phong-trao-toan-dan-bao-ve-an-ninh-to-quoc.html"
+    assert sample_site.exists(f"ban-nhap/{draft}")  # previewable in development
+    assert not published_site.exists(f"ban-nhap/{draft}")
+    assert not list(published_site.output.rglob(draft))
+    home = published_site.soup("index.html")
+    assert home.select_one("link[rel=stylesheet]")["href"].startswith("https://tuyengiao.binhphuoc.gov.vn/")

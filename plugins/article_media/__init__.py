@@ -1,30 +1,43 @@
-"""Article photos: the lead photo from metadata and figures in the body.
+"""Article media besides photos: figures in the body and attachments.
 
-``Image`` and ``ImageCaption`` name the lead photo relative to the article's
-folder; it is exposed to templates as ``article.lead_image`` (``url``,
-``caption``, ``path``). Body photos are handled by :mod:`.figures`.
+``![alt](photo.jpg "Caption")`` becomes ``<figure>`` (see :mod:`.figures`).
+``Attachments`` lists files beside the article, one ``file | title`` per
+line; each is published under ``tai-lieu/<article slug>/`` and listed as
+"File đính kèm" with its title, type and size. ``make check`` reports a
+missing file or a path leaving ``content/``; here such an entry is skipped.
 """
 
 import logging
 import os
-import posixpath
+import shutil
 
 from pelican import signals
 from pelican.contents import Article, Page
 
-from .figures import FigureExtension, is_relative
+from content_check.site import ATTACHMENT_TYPES, resolve_media_path
+
+from .figures import FigureExtension
 
 logger = logging.getLogger(__name__)
 
+KINDS = {
+    ".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".odt": "Văn bản ODT", ".rtf": "RTF",
+    ".xls": "Excel", ".xlsx": "Excel", ".ods": "Bảng tính ODS", ".csv": "CSV",
+    ".ppt": "PowerPoint", ".pptx": "PowerPoint", ".odp": "Trình chiếu ODP", ".txt": "Văn bản",
+    ".zip": "ZIP", ".rar": "RAR", ".7z": "7z", ".mp3": "Âm thanh MP3", ".mp4": "Video MP4",
+}
 
-def resolve_media_path(content_root, source_path, reference):
-    """Path of ``reference`` relative to ``content_root``, resolved against the
-    folder of ``source_path``; ``None`` if it leaves ``content_root``."""
-    folder = os.path.dirname(os.path.relpath(source_path, content_root))
-    joined = posixpath.normpath(posixpath.join(folder.replace(os.sep, "/"), reference))
-    if joined.startswith("../") or joined == ".." or posixpath.isabs(joined):
-        return None
-    return joined
+
+def attachment_entries(value):
+    """``[(file, title)]`` from ``Attachments`` (list or string; title
+    defaults to the file name)."""
+    lines = value if isinstance(value, list) else str(value or "").splitlines()
+    entries = []
+    for line in lines:
+        name, _, title = str(line).partition("|")
+        if name.strip():
+            entries.append((name.strip(), title.strip() or os.path.basename(name.strip())))
+    return entries
 
 
 def _add_extension(pelican):
@@ -33,36 +46,37 @@ def _add_extension(pelican):
         extensions.append(FigureExtension())
 
 
-def _lead_image(instance):
+def _attachments(instance):
     if not isinstance(instance, (Article, Page)):
         return
-    image = instance.metadata.get("image")
-    instance.lead_image = None
-    if not image:
-        return
     settings = instance.settings
-    if not is_relative(image):
-        logger.error(
-            "%s: Image: %r phải là tên tệp ảnh nằm cạnh bài viết "
-            "(Image must be a file beside the article)",
-            os.path.relpath(instance.source_path), image,
-        )
-        return
-    path = resolve_media_path(settings["PATH"], instance.source_path, image)
-    if path is None or not os.path.isfile(os.path.join(settings["PATH"], path)):
-        logger.error(
-            "%s: Image: không tìm thấy ảnh %r (lead photo not found); "
-            "hãy đặt ảnh vào cùng thư mục với bài viết",
-            os.path.relpath(instance.source_path), image,
-        )
-        return
-    instance.lead_image = {
-        "path": path,
-        "url": f"{settings['SITEURL']}/{path}",
-        "caption": instance.metadata.get("imagecaption", ""),
-    }
+    instance.attachments_list = []
+    for name, title in attachment_entries(instance.metadata.get("attachments")):
+        path = resolve_media_path(settings["PATH"], instance.source_path, name)
+        extension = os.path.splitext(name)[1].lower()
+        if path is None or extension not in ATTACHMENT_TYPES:
+            continue
+        source = os.path.join(settings["PATH"], path)
+        if not os.path.isfile(source):
+            continue
+        target = f"{settings.get('ATTACHMENTS_URL', 'tai-lieu')}/{instance.slug}/{os.path.basename(path)}"
+        instance.attachments_list.append({
+            "title": title, "kind": KINDS.get(extension, extension[1:].upper()),
+            "size": os.path.getsize(source), "url": f"{settings['SITEURL']}/{target}",
+            "source": source, "target": target,
+        })
+
+
+def _publish(generator, content):
+    """Copy an article's attachments next to its page as it is written."""
+    for item in getattr(content, "attachments_list", []):
+        destination = os.path.join(generator.output_path, item["target"])
+        os.makedirs(os.path.dirname(destination), exist_ok=True)
+        shutil.copyfile(item["source"], destination)
 
 
 def register():
     signals.initialized.connect(_add_extension)
-    signals.content_object_init.connect(_lead_image)
+    signals.content_object_init.connect(_attachments)
+    signals.article_generator_write_article.connect(_publish)
+    signals.page_generator_write_page.connect(_publish)

@@ -3,25 +3,15 @@
 Staff write ``![alt](photo.jpg "Caption")`` on a line of its own. Python
 Markdown makes that ``<p><img title=...></p>``; readers and screen readers
 need ``<figure>`` with ``<figcaption>``, and a run of such photos reads as a
-gallery. Relative sources are handed to Pelican as ``{static}`` links, so
-Pelican resolves them against the article's folder, copies the photo and
-warns when it is missing.
+gallery. Relative sources stay as written: the ``photos`` plugin resolves
+them against the article's folder and replaces each ``<img>`` with a
+responsive ``<picture>``.
 """
 
-import re
 import xml.etree.ElementTree as etree
 
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
-
-_ABSOLUTE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|/|#|\{)")
-
-
-def is_relative(url):
-    """True for ``photo.jpg`` or ``../x.png``; false for URLs, site paths,
-    anchors and Pelican's ``{static}``-style links."""
-    return bool(url) and not _ABSOLUTE.match(url)
-
 
 def _lone_image(element):
     """The ``<img>`` of a paragraph holding nothing but that image."""
@@ -46,9 +36,6 @@ def _figure_from(img):
 class FigureTreeprocessor(Treeprocessor):
     def run(self, root):
         for img in root.iter("img"):
-            src = img.get("src", "")
-            if is_relative(src):
-                img.set("src", "{static}" + src)
             img.set("loading", "lazy")
             img.set("decoding", "async")
         self._make_figures(root)

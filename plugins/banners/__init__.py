@@ -1,0 +1,106 @@
+"""Sidebar banners from ``content/banners.yml``, without touching templates.
+
+Slots and their display widths are declared in ``BANNER_SLOTS``. Each
+banner's image is resized for its slot (1x and 2x, animated GIFs stay
+animated) by the shared photo pipeline. Banners that already ended are left
+out; upcoming ones are rendered hidden with their dates, and
+``theme/static/js/banner-schedule.js`` shows or hides them on time, so the
+page is right on the day a banner starts or ends even without a rebuild.
+
+Outbound links go through ``/chuyen-huong/<id>.html``, a tiny redirect
+page, so the access log (and ``make banners``) sees the clicks without any
+tracking script.
+"""
+
+import datetime
+import html
+import logging
+import os
+
+from pelican import signals
+
+from photos.pipeline import PhotoCache, PhotoError, publish_files
+from vi_locale.formatting import TIMEZONE
+
+from .model import load_banners, redirect_path, slot_banners
+
+logger = logging.getLogger(__name__)
+
+REDIRECT_PAGE = """<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="robots" content="noindex">
+<meta name="referrer" content="origin">
+<meta http-equiv="refresh" content="0; url={url}">
+<title>Chuyển đến {title}</title></head>
+<body><p>Đang chuyển đến <a href="{url}" rel="noopener">{title}</a>…</p></body></html>
+"""
+
+
+def build_now(settings):
+    """The moment the build judges schedules by (``BANNERS_NOW`` pins it
+    for tests; ISO 8601, Vietnam time if no offset)."""
+    pinned = settings.get("BANNERS_NOW")
+    if pinned:
+        moment = datetime.datetime.fromisoformat(pinned)
+        return moment if moment.tzinfo else moment.replace(tzinfo=TIMEZONE)
+    return datetime.datetime.now(TIMEZONE)
+
+
+def banners_path(settings):
+    return os.path.join(settings["PATH"], settings.get("BANNERS_FILE", "banners.yml"))
+
+
+def _millis(moment):
+    return int(moment.timestamp() * 1000) if moment else None
+
+
+def _render(generators):
+    generator = generators[0]
+    settings = generator.settings
+    slots = settings.get("BANNER_SLOTS", {})
+    banners, problems = load_banners(banners_path(settings), settings["PATH"], slots)
+    for problem in problems:
+        logger.error("%s", problem)
+    if problems:
+        return  # the build fails (--fatal errors); nothing is published from an invalid file
+    now = build_now(settings)
+    cache = PhotoCache(os.path.join(settings["CACHE_PATH"], "photos"))
+    published = []
+    site = settings["SITEURL"]
+    output = generator.output_path
+    context_slots = {}
+    for name, members in slot_banners(banners, slots, now).items():
+        rendered = []
+        for banner in members:
+            try:
+                image = cache.banner(os.path.join(settings["PATH"], banner.image), slots[name]["width"])
+            except PhotoError as error:
+                logger.error("%s: banner “%s”: %s", banners_path(settings), banner.id, error)
+                continue
+            published += [image["src"], image["src2x"]]
+            href = banner.link if not banner.external else f"{site}/{redirect_path(banner)}"
+            if banner.external:
+                target = os.path.join(output, redirect_path(banner))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "w", encoding="utf-8") as handle:
+                    handle.write(REDIRECT_PAGE.format(url=html.escape(banner.link), title=html.escape(banner.title)))
+            rendered.append({
+                "id": banner.id, "title": banner.title, "href": href, "external": banner.external,
+                "new_tab": banner.new_tab, "width": image["width"], "height": image["height"],
+                "src": f"{site}/{settings.get('PHOTOS_URL', 'anh')}/{image['src']}",
+                "src2x": f"{site}/{settings.get('PHOTOS_URL', 'anh')}/{image['src2x']}",
+                "start": _millis(banner.start), "end": _millis(banner.end),
+                "hidden": banner.status(now) != "active",
+            })
+        context_slots[name] = {
+            "title": slots[name].get("title", ""),
+            "banners": rendered,
+            "hidden": not any(not b["hidden"] for b in rendered),
+            "scheduled": any(b["start"] or b["end"] for b in rendered),
+        }
+    publish_files(sorted(set(published)), cache.files_dir, os.path.join(output, settings.get("PHOTOS_URL", "anh")))
+    generator.context["banner_slots"] = context_slots
+
+
+def register():
+    signals.all_generators_finalized.connect(_render)

@@ -1,0 +1,134 @@
+"""Article photos: responsive, upright and metadata-free, for every article.
+
+After Pelican has read the articles and before it builds categories and
+tags, every photo an article uses (``Image``, ``Gallery`` and the body's
+``![...](photo.jpg)``) is processed by :mod:`.pipeline` (cached by content
+hash, on both cores) and the body's ``<img>`` become ``<picture>``. An
+article with a photo that cannot be published (a decompression bomb, a
+truncated file, a file that is not an image) is left out of the build with
+a warning naming the article and the photo: the rest of the site still
+builds in development, and ``make publish`` (``--fatal warnings``) fails.
+Originals are never published: staff phones put GPS positions in them.
+"""
+
+import logging
+import os
+
+from pelican import signals
+from pelican.contents import Article
+
+from content_check.links import url_scheme
+from content_check.site import resolve_media_path
+
+from .html import ARTICLE_SIZES, body_image_sources, picture_html, replace_images
+from .pipeline import PhotoCache, PhotoError, publish_files
+
+logger = logging.getLogger(__name__)
+
+
+def gallery_entries(value):
+    """``[(file, caption)]`` from the ``Gallery`` metadata (one ``file |
+    caption`` per line, as a list or a string)."""
+    lines = value if isinstance(value, list) else str(value or "").splitlines()
+    entries = []
+    for line in lines:
+        name, _, caption = str(line).partition("|")
+        if name.strip():
+            entries.append((name.strip(), caption.strip()))
+    return entries
+
+
+def _is_local(src):
+    return bool(src) and url_scheme(src) is None and not src.startswith(("/", "#", "{"))
+
+
+def references(instance):
+    """Every local photo an article or page uses, as written by the staff."""
+    found = []
+    if instance.metadata.get("image"):
+        found.append(instance.metadata["image"])
+    found += [name for name, _ in gallery_entries(instance.metadata.get("gallery"))]
+    found += [src for src in body_image_sources(instance._content or "") if _is_local(src)]
+    return list(dict.fromkeys(found))
+
+
+class PhotoView:
+    """What templates get for one photo: ``article.lead_image`` etc."""
+
+    def __init__(self, photo, prefix, public_prefix, caption="", alt=""):
+        self.photo, self.prefix, self.caption = photo, prefix, caption
+        self.alt = alt or caption
+        largest = photo.renditions[-1]
+        self.width, self.height = largest.width, largest.height
+        self.url = f"{prefix}/{largest.jpeg}"
+        self.public_url = f"{public_prefix}/{largest.jpeg}"  # Open Graph needs an absolute URL
+
+    def picture(self, sizes=ARTICLE_SIZES, lazy=True):
+        return picture_html(self.photo, self.prefix, self.alt, sizes, lazy)
+
+    def thumbnail(self):
+        return picture_html(self.photo, self.prefix, "", lazy=True, thumb=True)
+
+
+def _process(instances, settings, output_path):
+    """Process the photos of ``instances``; returns the ones to keep."""
+    root = settings["PATH"]
+    url_dir = settings.get("PHOTOS_URL", "anh")
+    prefix = f"{settings['SITEURL']}/{url_dir}"
+    public_prefix = f"{settings.get('PUBLIC_URL') or settings['SITEURL']}/{url_dir}"
+    wanted = {}
+    for instance in instances:
+        for reference in references(instance):
+            path = resolve_media_path(root, instance.source_path, reference)
+            if path and os.path.isfile(os.path.join(root, path)):
+                wanted[(id(instance), reference)] = os.path.join(root, path)
+    cache = PhotoCache(os.path.join(settings["CACHE_PATH"], "photos"))
+    results = cache.process_many(sorted(set(wanted.values())), workers=settings.get("PHOTO_WORKERS", 2))
+    if cache.stats["processed"]:
+        logger.info("Photos: %(processed)d processed, %(reused)d reused from cache", cache.stats)
+
+    kept, files = [], []
+    for instance in instances:
+        mine = {ref: results[path] for (owner, ref), path in wanted.items() if owner == id(instance)}
+        broken = {ref: r for ref, r in mine.items() if isinstance(r, PhotoError)}
+        if broken:
+            for reference, error in broken.items():
+                logger.warning(
+                    "%s: ảnh %r: %s — bài viết này không được xuất bản cho đến khi sửa ảnh "
+                    "(article left out of the build)", os.path.relpath(instance.source_path), reference, error,
+                )
+            continue
+        for photo in mine.values():
+            files += photo.files()
+        view = lambda ref, caption="", alt="": PhotoView(mine[ref], prefix, public_prefix, caption, alt)  # noqa: E731
+        image = instance.metadata.get("image")
+        instance.lead_image = view(image, instance.metadata.get("imagecaption", "")) if image in mine else None
+        instance.gallery = [view(name, caption) for name, caption in gallery_entries(
+            instance.metadata.get("gallery")) if name in mine]
+
+        def rewrite(attributes):
+            src = attributes.get("src", "")
+            if src not in mine:
+                return None
+            return picture_html(mine[src], prefix, attributes.get("alt", ""))
+
+        instance._content = replace_images(instance._content or "", rewrite)
+        kept.append(instance)
+    publish_files(sorted(set(files)), cache.files_dir, os.path.join(output_path, url_dir))
+    return kept
+
+
+def _articles(generator):
+    kept = set(map(id, _process(generator.articles + generator.drafts, generator.settings, generator.output_path)))
+    generator.articles = [a for a in generator.articles if id(a) in kept]
+    generator.drafts = [a for a in generator.drafts if id(a) in kept]
+
+
+def _pages(generator):
+    kept = set(map(id, _process(generator.pages, generator.settings, generator.output_path)))
+    generator.pages = [p for p in generator.pages if id(p) in kept]
+
+
+def register():
+    signals.article_generator_pretaxonomy.connect(_articles)
+    signals.page_generator_finalized.connect(_pages)

@@ -1,0 +1,162 @@
+"""Static full-text search: Pagefind indexes the finished site.
+
+Two jobs:
+
+* At ``generator_init`` the Jinja filter ``search_fold`` is installed; the
+  theme's ``partials/search_meta.html`` uses it to put a đ→d copy of an
+  article's đ-words into ``<head>`` as searchable Pagefind metadata.
+  Pagefind folds accents itself (``hội`` is found by ``hoi``) but ``đ``/``Đ``
+  have no Unicode decomposition, so without that copy ``dai`` would never
+  reach ``đại``.
+* At ``finalized`` (listed before ``atomic_output``, so on the complete
+  staging folder) Pagefind (the pinned ``pagefind[bin]`` wheel, no network)
+  writes its index into ``<output>/pagefind/``. A failure fails the build.
+
+Only what ``data-pagefind-body`` marks is indexed (the article or page, not
+the menu, sidebar, footer or related list); drafts are written without it.
+"""
+
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
+import unicodedata
+from html import unescape
+from pathlib import Path
+
+from pelican import signals
+
+logger = logging.getLogger(__name__)
+
+# Inside data-pagefind-body, the parts that are not what readers search:
+# the breadcrumb (menu text), the date line and the byline.
+DEFAULT_EXCLUDE_SELECTORS = [".breadcrumb", ".article__date", ".article__byline"]
+OUTPUT_SUBDIR = "pagefind"
+LANGUAGE = "vi"
+
+_D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
+_TAG = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"\w+")
+
+
+def fold_d(text):
+    """``text`` in NFC with ``đ``/``Đ`` turned into ``d``/``D``; every other
+    letter, tone marks included, is left for Pagefind's own folding."""
+    return unicodedata.normalize("NFC", text or "").translate(_D_FOLD)
+
+
+def html_to_text(html):
+    """Visible text of an HTML fragment (tags dropped, entities decoded)."""
+    return unescape(_TAG.sub(" ", str(html or "")))
+
+
+def d_words(*texts):
+    """The words of ``texts`` that contain ``đ``/``Đ``, folded to ``d``,
+    lower-cased, each once, in order of first appearance.
+
+    Only these need a folded copy: every other word is already reachable
+    with or without accents through Pagefind's folding.
+    """
+    seen = {}
+    for text in texts:
+        for word in _WORD.findall(unicodedata.normalize("NFC", text or "")):
+            lower = word.lower()
+            if "đ" in lower:
+                seen.setdefault(fold_d(lower), None)
+    return list(seen)
+
+
+def search_fold(*parts):
+    """Jinja filter: the folded đ-words of one or more HTML/text values, as
+    one space-separated string (empty if none), e.g.
+    ``"Đại hội Đảng bộ"|search_fold`` → ``"dai dang"``."""
+    return " ".join(d_words(*(html_to_text(p) for p in parts)))
+
+
+def fold_query(query):
+    """What the browser does to a query (mirrored in search.js): NFC, then
+    đ→d. Returned for tests; equal to the query when it has no đ."""
+    return fold_d(" ".join((query or "").split()))
+
+
+def pagefind_command(site, exclude_selectors=DEFAULT_EXCLUDE_SELECTORS, language=LANGUAGE):
+    """The Pagefind command line that indexes ``site`` into ``site/pagefind``."""
+    command = [
+        sys.executable, "-m", "pagefind",
+        "--site", str(site),
+        "--output-subdir", OUTPUT_SUBDIR,
+        "--force-language", language,
+        "--quiet",
+    ]
+    for selector in exclude_selectors:
+        command += ["--exclude-selectors", selector]
+    return command
+
+
+class SearchIndexError(RuntimeError):
+    pass
+
+
+def index_site(site, exclude_selectors=DEFAULT_EXCLUDE_SELECTORS, language=LANGUAGE, timeout=1800):
+    """Run Pagefind on ``site``; returns a dict of figures for the summary
+    line. Raises SearchIndexError with Pagefind's own output on failure."""
+    site = Path(site)
+    start = time.perf_counter()
+    try:
+        result = subprocess.run(
+            pagefind_command(site, exclude_selectors, language),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            timeout=timeout, env=dict(os.environ, NO_COLOR="1"),
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SearchIndexError(f"could not run Pagefind: {error}") from error
+    seconds = time.perf_counter() - start
+    bundle = site / OUTPUT_SUBDIR
+    if result.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
+        output = result.stdout.strip() or "(no output)"
+        raise SearchIndexError(f"Pagefind failed (exit {result.returncode}):\n{output}")
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    pages = len(list((bundle / "fragment").glob("*.pf_fragment")))
+    if pages == 0:
+        raise SearchIndexError("Pagefind indexed no page: no page carries data-pagefind-body")
+    return {
+        "seconds": seconds,
+        "pages": pages,
+        "bytes": sum(p.stat().st_size for p in files),
+        "files": len(files),
+        "warnings": result.stdout.strip(),
+    }
+
+
+def _megabytes(size):
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _add_filters(generator):
+    generator.env.filters["search_fold"] = search_fold
+    generator.env.filters["fold_d"] = fold_d
+
+
+def _index(pelican):
+    settings = pelican.settings
+    if not settings.get("SEARCH_INDEX", True):
+        return
+    exclude = settings.get("SEARCH_EXCLUDE_SELECTORS", DEFAULT_EXCLUDE_SELECTORS)
+    try:
+        figures = index_site(pelican.output_path, exclude)
+    except SearchIndexError as error:
+        # Raising stops the `finalized` handlers that follow, so
+        # atomic_output never swaps a site without search into place.
+        logger.error("Search index not built, the site is not published: %s", error)
+        raise
+    logger.info(
+        "Search index: %d pages, %s in %d files, %.1f s (Pagefind)",
+        figures["pages"], _megabytes(figures["bytes"]), figures["files"], figures["seconds"],
+    )
+
+
+def register():
+    signals.generator_init.connect(_add_filters)
+    signals.finalized.connect(_index)

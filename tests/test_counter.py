@@ -1,0 +1,676 @@
+"""plugins/live_widgets/counter.py: hand-made access logs with known answers."""
+
+import fcntl
+import gzip
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "plugins"))
+
+from live_widgets import counter  # noqa: E402
+
+COUNTER = ROOT / "plugins" / "live_widgets" / "counter.py"
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/84.0.4147.135 Safari/537.36")
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 13_6 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/13.1.2 Mobile/15E148 Safari/604.1")
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:79.0) Gecko/20100101 Firefox/79.0"
+ZALO_APP = ("Mozilla/5.0 (Linux; Android 9; Redmi Note 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/84.0.4147.111 Mobile Safari/537.36 Zalo android/12060130 ZaloTheme/light ZaloLanguage/vn")
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def stamp(when, offset="+0700"):
+    """'2020-08-14 10:00:00' -> '14/Aug/2020:10:00:00 +0700' (clock time in that offset)."""
+    day, clock = when.split()
+    year, month, dom = day.split("-")
+    return f"{dom}/{MONTHS[int(month) - 1]}/{year}:{clock} {offset}"
+
+
+def hit(ip, when, target, status=200, agent=CHROME, method="GET", offset="+0700"):
+    return (f'{ip} - - [{stamp(when, offset)}] "{method} {target} HTTP/1.1" {status} 1234 '
+            f'"https://www.google.com/" "{agent}"\n')
+
+
+def write(path, lines):
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def feeds(folder):
+    return (json.loads((folder / "visitors.json").read_text(encoding="utf-8")),
+            json.loads((folder / "views.json").read_text(encoding="utf-8")))
+
+
+def count(work, *logs, base=None):
+    """Run the counter through its API with feeds and state in ``work``."""
+    summary = counter.run([str(log) for log in logs], work / "feeds", work / "state.json", base)
+    visitors, views = feeds(work / "feeds")
+    return summary, visitors, views
+
+
+def snapshot(work):
+    """The bytes of everything a run leaves behind that matters."""
+    return {name: (work / name).read_bytes()
+            for name in ("state.json", "feeds/visitors.json", "feeds/views.json")}
+
+
+# --- Pure functions ----------------------------------------------------------------
+
+
+def test_timestamps_with_any_offset_become_the_same_instant():
+    vn = counter.parse_timestamp("14/Aug/2020:10:00:00 +0700")
+    assert vn == 1597374000
+    assert counter.parse_timestamp("14/Aug/2020:03:00:00 +0000") == vn
+    assert counter.parse_timestamp("13/Aug/2020:23:00:00 -0400") == vn
+    assert counter.iso_time(vn) == "2020-08-14T10:00:00+07:00"
+    assert counter.vn_day(counter.parse_timestamp("13/Aug/2020:17:00:00 +0000")) == "2020-08-14"
+    assert counter.vn_day(counter.parse_timestamp("13/Aug/2020:16:59:59 +0000")) == "2020-08-13"
+    for bad in ("14/Foo/2020:10:00:00 +0700", "31/Feb/2020:10:00:00 +0700", "14/Aug/2020:25:00:00 +0700",
+                "14/Aug/2020:10:00:00"):
+        with pytest.raises(ValueError):
+            counter.parse_timestamp(bad)
+
+
+def test_parse_line_reads_combined_lines_and_rejects_malformed_ones():
+    record = counter.parse_line(hit("113.161.72.14", "2020-08-14 10:00:00", "/a/b.html?x=1", 304))
+    assert record == counter.Record("113.161.72.14", 1597374000, "GET /a/b.html?x=1 HTTP/1.1", 304, CHROME)
+    # Apache escapes quotes inside fields; the agent is still read whole.
+    escaped = ('1.2.3.4 - - [14/Aug/2020:10:00:00 +0700] "GET /x.html HTTP/1.1" 200 5 "-" '
+               '"Mozilla/5.0 \\"quoted\\" agent" "extra field"\n')
+    assert counter.parse_line(escaped).user_agent == 'Mozilla/5.0 \\"quoted\\" agent'
+    ipv6 = '2001:ee0:4f0a::1 - - [14/Aug/2020:10:00:00 +0700] "GET / HTTP/2.0" 200 5 "-" "UA"'
+    assert counter.parse_line(ipv6).ip == "2001:ee0:4f0a::1"
+    for bad in ("", "garbage", hit("1.2.3.4", "2020-08-14 10:00:00", "/")[:70],
+                '1.2.3.4 - - [14/Aug/2020:10:00:00 +0700] "GET / HTTP/1.1" 200 5\n',  # common, not combined
+                hit("1.2.3.4", "2020-08-14 10:00:00", "/").replace("Aug", "Foo")):
+        assert counter.parse_line(bad) is None
+
+
+@pytest.mark.parametrize("agent", [
+    GOOGLEBOT, "", "-", "curl/7.68.0", "Wget/1.20.3 (linux-gnu)", "python-requests/2.24.0",
+    "Go-http-client/1.1", "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (compatible; coccocbot-web/1.0; +http://help.coccoc.com/searchengine)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "ZaloPC-Bot/1.0", "Mozilla/5.0 Zalo link preview", "Mozilla/5.0 (compatible; YandexBot/3.0)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/84.0.4147.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 7.0; Moto G (4)) AppleWebKit/537.36 Chrome-Lighthouse",
+    "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)",
+    "Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)", "Baiduspider", "Yahoo! Slurp",
+])
+def test_bots_are_recognised(agent):
+    assert counter.is_bot(agent)
+
+
+@pytest.mark.parametrize("agent", [
+    CHROME, IPHONE, FIREFOX, ZALO_APP,
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/84.0.4147.105 Safari/537.36 coc_coc_browser/89.0.180",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 14_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 [FBAN/FBIOS;FBAV/283.0.0.44.117;FBLC/vi_VN]",
+    "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 Chrome/84.0 Mobile Safari/537.36",
+])
+def test_readers_are_not_bots(agent):
+    assert not counter.is_bot(agent)
+
+
+def test_page_paths_and_views_keys():
+    page = counter.page_path
+    assert page("/xay-dung-dang/ket-qua.html") == "xay-dung-dang/ket-qua.html"
+    assert page("/xay-dung-dang/ket-qua.html?fbclid=IwAR1&x=2") == "xay-dung-dang/ket-qua.html"
+    assert page("/xay-dung-dang/ket-qua.html#binh-luan") == "xay-dung-dang/ket-qua.html"
+    assert page("/tin-tuc/%C4%91%E1%BA%A1i-h%E1%BB%99i.html") == "tin-tuc/đại-hội.html"
+    assert page("/tin-tuc/\\xC4\\x91ai.html") == "tin-tuc/đai.html"  # nginx's escape of raw bytes
+    assert page("//xay-dung-dang//ket-qua.html") == "xay-dung-dang/ket-qua.html"
+    assert page("/") == ""
+    assert page("/xay-dung-dang/") == "xay-dung-dang/"
+    assert page("/chu-de/dai-hoi/?page=2") == "chu-de/dai-hoi/"
+    for not_a_page in ("/theme/css/main.css", "/feeds/visitors.json", "/feeds/index.html",
+                       "/pagefind/pagefind.js", "/pagefind/fragment/x.html", "/theme/partial.html",
+                       "/images/", "/banners/a.html", "/articles/xay-dung-dang/bai/anh.jpg",
+                       "/articles/xay-dung-dang/bai/", "/404.html", "/50x.html", "/favicon.ico",
+                       "/sitemap.xml", "/wp-login.php", "*", "http://evil.example/x.html", "/a.html.bak"):
+        assert page(not_a_page) is None, not_a_page
+    assert counter.views_key("xay-dung-dang/ket-qua.html") == "xay-dung-dang/ket-qua.html"
+    assert counter.views_key("") is None
+    assert counter.views_key("xay-dung-dang/") is None
+    assert counter.request_page("GET /a.html HTTP/1.1") == "a.html"
+    assert counter.request_page("POST /a.html HTTP/1.1") is None
+    assert counter.request_page("HEAD /a.html HTTP/1.1") is None
+    assert counter.request_page("\\x16\\x03\\x01") is None
+
+
+def test_page_view_rule_on_records():
+    def view(target, status=200, agent=CHROME, method="GET"):
+        return counter.is_page_view(counter.parse_line(hit("1.2.3.4", "2020-08-14 10:00:00", target,
+                                                           status, agent, method)))
+    assert view("/a/b.html") and view("/a/b.html", 304) and view("/")
+    assert not view("/a/b.html", 404) and not view("/a/b.html", 301) and not view("/a/b.html", 206)
+    assert not view("/a/b.html", method="POST") and not view("/a/b.html", agent=GOOGLEBOT)
+    assert not view("/theme/css/main.css")
+
+
+def test_visit_gaps():
+    t0 = 1597374000
+    assert counter.count_visits([(t0, "a"), (t0 + 30 * 60, "a")]) == 1  # exactly 30 min: same visit
+    assert counter.count_visits([(t0, "a"), (t0 + 31 * 60, "a")]) == 2  # 31 min: a new one
+    assert counter.count_visits([(t0, "a"), (t0 + 30 * 60 + 1, "a")]) == 2
+    # A chain of short gaps is one visit, however long; order of input does not matter.
+    assert counter.count_visits([(t0 + 50 * 60, "a"), (t0, "a"), (t0 + 25 * 60, "a")]) == 1
+    assert counter.count_visits([(t0, "a"), (t0, "b"), (t0 + 60, "a")]) == 2
+    visits = counter.Visits()
+    assert visits.add(t0, "a") and not visits.add(t0 + 60, "a") and visits.add(t0 + 60, "b")
+    assert visits.days == {"2020-08-14": 2} and visits.visitors == {"a": t0 + 60, "b": t0 + 60}
+    assert counter.online_count({"a": t0 - 300, "b": t0 - 301, "c": t0}, t0) == 2
+
+
+# --- Whole runs with known answers --------------------------------------------------------
+
+KNOWN_LOG = [
+    # A: three page views in one visit (a 304 counts), with assets that do not.
+    hit("1.1.1.1", "2020-08-14 10:00:00", "/xay-dung-dang/bai-mot.html"),
+    hit("1.1.1.1", "2020-08-14 10:00:01", "/theme/css/main.css"),
+    hit("1.1.1.1", "2020-08-14 10:00:01", "/articles/xay-dung-dang/bai-mot/anh.jpg"),
+    hit("1.1.1.1", "2020-08-14 10:00:02", "/feeds/visitors.json"),
+    hit("1.1.1.1", "2020-08-14 10:00:02", "/pagefind/pagefind.js"),
+    hit("1.1.1.1", "2020-08-14 10:10:00", "/xay-dung-dang/bai-hai.html?fbclid=IwAR0abc"),
+    hit("1.1.1.1", "2020-08-14 10:20:00", "/xay-dung-dang/bai-mot.html", 304),
+    # B: home page and a category list count as page views, not in views.json; then
+    # a gap of 30 min 1 s starts a second visit.
+    hit("2.2.2.2", "2020-08-14 10:20:00", "/", agent=IPHONE),
+    hit("2.2.2.2", "2020-08-14 10:21:00", "/tin-tuc-su-kien/", agent=IPHONE),
+    hit("2.2.2.2", "2020-08-14 10:23:00", "/tin-tuc-su-kien/dai-hoi-%C4%91%E1%BA%A3ng.html", agent=IPHONE),
+    hit("2.2.2.2", "2020-08-14 10:53:01", "/xay-dung-dang/bai-mot.html", agent=IPHONE),
+    # C: a gap of exactly 30 minutes continues the visit, 31 minutes does not.
+    hit("3.3.3.3", "2020-08-14 09:00:00", "/lien-he.html"),
+    hit("3.3.3.3", "2020-08-14 09:30:00", "/gioi-thieu.html"),
+    hit("3.3.3.3", "2020-08-14 10:01:00", "/gioi-thieu.html"),
+    # D: same IP as A, another browser: another visitor. Online.
+    hit("1.1.1.1", "2020-08-14 10:58:00", "/xay-dung-dang/bai-hai.html", agent=FIREFOX),
+    # G exactly 5 minutes before the newest line: online; H one second earlier: not.
+    hit("7.7.7.7", "2020-08-14 10:55:00", "/van-hoa-xa-hoi/bai-ba.html", agent=ZALO_APP),
+    hit("8.8.8.8", "2020-08-14 10:54:59", "/van-hoa-xa-hoi/bai-ba.html"),
+    # Not page views: bots, errors, other methods, excluded pages.
+    hit("66.249.66.1", "2020-08-14 10:30:00", "/xay-dung-dang/bai-mot.html", agent=GOOGLEBOT),
+    hit("9.9.9.1", "2020-08-14 10:31:00", "/xay-dung-dang/bai-mot.html", agent=""),
+    hit("9.9.9.2", "2020-08-14 10:32:00", "/xay-dung-dang/bai-mot.html", agent="-"),
+    hit("9.9.9.3", "2020-08-14 10:33:00", "/xay-dung-dang/bai-mot.html", agent="curl/7.68.0"),
+    hit("9.9.9.4", "2020-08-14 10:34:00", "/xay-dung-dang/bai-mot.html",
+        agent="facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"),
+    hit("9.9.9.5", "2020-08-14 10:35:00", "/xay-dung-dang/bai-mot.html", agent="ZaloPC-Bot/1.0"),
+    hit("5.5.5.5", "2020-08-14 10:36:00", "/xay-dung-dang/khong-co.html", 404),
+    hit("5.5.5.5", "2020-08-14 10:37:00", "/lien-he.html", method="POST"),
+    hit("5.5.5.5", "2020-08-14 10:38:00", "/", method="HEAD"),
+    hit("5.5.5.5", "2020-08-14 10:39:00", "/xay-dung-dang/bai-mot.html", 301),
+    hit("6.6.6.6", "2020-08-14 10:40:00", "/404.html"),
+    hit("6.6.6.6", "2020-08-14 10:41:00", "/feeds/views.json"),
+    hit("6.6.6.6", "2020-08-14 10:42:00", "/images/logo.png"),
+    hit("6.6.6.6", "2020-08-14 10:43:00", "/banners/so-tay.jpg"),
+    # Malformed: skipped and counted.
+    "this is not a log line\n",
+    hit("6.6.6.6", "2020-08-14 10:44:00", "/")[:60] + "\n",
+    hit("6.6.6.6", "2020-08-14 10:45:00", "/").replace("Aug", "Foo"),
+    # The newest line, from a monitor: "now" for online and today.
+    hit("10.0.0.1", "2020-08-14 11:00:00", "/", agent="Mozilla/5.0+(compatible; UptimeRobot/2.0)"),
+]
+KNOWN_VIEWS = {
+    "xay-dung-dang/bai-mot.html": 3,
+    "gioi-thieu.html": 2,
+    "van-hoa-xa-hoi/bai-ba.html": 2,
+    "xay-dung-dang/bai-hai.html": 2,
+    "lien-he.html": 1,
+    "tin-tuc-su-kien/dai-hoi-đảng.html": 1,
+}
+
+
+def test_known_log(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    summary, visitors, views = count(tmp_path, log, base=1000)
+    assert visitors == {"updated": "2020-08-14T11:00:00+07:00", "online": 2, "today": 8, "total": 1008}
+    assert views == {"updated": "2020-08-14T11:00:00+07:00", "views": KNOWN_VIEWS}
+    assert list(views["views"]) == list(KNOWN_VIEWS)  # most viewed first, then by path
+    assert (summary.files, summary.lines, summary.malformed) == (1, len(KNOWN_LOG), 3)
+    assert (summary.page_views, summary.visits) == (13, 8)
+    assert summary.exit_code == 0
+    assert summary.line() == ("stats: 1 files, 35 lines read, 3 malformed skipped, 13 page views, 8 visits; "
+                              "online 2, today 8, total 1008")
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert "1.1.1.1" not in (tmp_path / "state.json").read_text()  # visitors are pseudonymous
+    assert state["visits"] == 8 and state["page_views"] == 13 and state["total_base"] == 1000
+
+
+def test_repeated_run_adds_nothing(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    count(tmp_path, log, base=1000)
+    before = snapshot(tmp_path)
+    summary, visitors, _ = count(tmp_path, log)  # the base is remembered
+    assert snapshot(tmp_path) == before
+    assert (summary.lines, summary.page_views, summary.visits, summary.unchanged) == (0, 0, 0, 1)
+    assert visitors["total"] == 1008
+
+
+def test_visits_are_counted_on_the_vietnamese_day_they_began(tmp_path):
+    log = write(tmp_path / "access.log", [
+        hit("1.0.0.1", "2020-08-13 16:50:00", "/a.html", offset="+0000"),  # 23:50 on the 13th in Vietnam
+        hit("1.0.0.2", "2020-08-13 23:50:00", "/a.html"),  # begins on the 13th...
+        hit("1.0.0.2", "2020-08-14 00:10:00", "/b.html"),  # ...and goes on past midnight
+        hit("1.0.0.3", "2020-08-14 00:05:00", "/a.html"),
+        hit("1.0.0.4", "2020-08-13 17:10:00", "/a.html", offset="+0000"),  # 00:10 on the 14th in Vietnam
+        hit("1.0.0.5", "2020-08-14 00:20:00", "/a.html"),
+        hit("1.0.0.5", "2020-08-13 17:40:00", "/b.html", offset="+0000"),  # 20 min later: same visit
+        hit("10.0.0.1", "2020-08-14 01:00:00", "/", agent="curl/7.68.0", offset="+0000"),  # 08:00 in Vietnam
+    ])
+    summary, visitors, views = count(tmp_path, log)
+    assert visitors == {"updated": "2020-08-14T08:00:00+07:00", "online": 0, "today": 3, "total": 5}
+    assert views["views"] == {"a.html": 5, "b.html": 2}
+    assert json.loads((tmp_path / "state.json").read_text())["days"] == {"2020-08-13": 2, "2020-08-14": 3}
+
+
+def test_two_servers_interleaved(tmp_path):
+    server_a = write(tmp_path / "a.log", [
+        hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html"),
+        hit("2.2.2.2", "2020-08-14 10:05:00", "/a.html"),
+        hit("1.1.1.1", "2020-08-14 10:45:00", "/c.html"),
+    ])
+    server_b = write(tmp_path / "b.log", [
+        hit("2.2.2.2", "2020-08-14 09:50:00", "/b.html"),
+        hit("1.1.1.1", "2020-08-14 10:20:00", "/b.html"),
+        hit("2.2.2.2", "2020-08-14 10:40:00", "/b.html"),
+    ])
+    # 1.1.1.1: 10:00 (a), 10:20 (b), 10:45 (a): one visit, though each file alone shows a 45-min gap.
+    # 2.2.2.2: 09:50 (b), 10:05 (a), 10:40 (b): two visits.
+    results = []
+    for order, logs in enumerate(([server_a, server_b], [server_b, server_a])):
+        work = tmp_path / f"run{order}"
+        work.mkdir()
+        summary, visitors, views = count(work, *logs)
+        assert summary.visits == 3 and summary.page_views == 6
+        results.append((visitors, views))
+    assert results[0] == results[1]
+    assert results[0][0] == {"updated": "2020-08-14T10:45:00+07:00", "online": 2, "today": 3, "total": 3}
+
+
+def make_traffic(seed, start="2020-08-14 06:00:00", lines=400, visitors=8, step=(0, 700)):
+    """Deterministic random traffic: readers (with assets), bots, errors, in time order."""
+    rng = random.Random(seed)
+    people = [(f"10.0.{n}.{n + 1}", rng.choice((CHROME, IPHONE, FIREFOX, ZALO_APP))) for n in range(visitors)]
+    pages = ["/", "/xay-dung-dang/", "/xay-dung-dang/bai-mot.html", "/xay-dung-dang/bai-hai.html?fbclid=1",
+             "/van-hoa-xa-hoi/bai-ba.html", "/gioi-thieu.html"]
+    moment = counter.parse_timestamp(stamp(start))
+    out = []
+    while len(out) < lines:
+        moment += rng.randint(*step)
+        when = counter.iso_time(moment)[:19].replace("T", " ")
+        roll = rng.random()
+        ip, agent = rng.choice(people)
+        if roll < 0.6:
+            out.append(hit(ip, when, rng.choice(pages), rng.choice((200, 200, 200, 304)), agent))
+        elif roll < 0.8:
+            out.append(hit(ip, when, rng.choice(("/theme/css/main.css", "/feeds/visitors.json")), 200, agent))
+        elif roll < 0.9:
+            out.append(hit("66.249.66.1", when, rng.choice(pages), 200, GOOGLEBOT))
+        elif roll < 0.97:
+            out.append(hit(ip, when, "/khong-co.html", 404, agent))
+        else:
+            out.append("garbage\n")
+    return out
+
+
+def test_rotation_equals_one_run_over_everything(tmp_path):
+    lines = make_traffic(1, lines=1200)
+    seg1, seg2, seg3, seg4 = lines[:300], lines[300:650], lines[650:900], lines[900:]
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    write(logs / "access.log.1", seg1)
+    write(logs / "access.log", seg2)
+    first, _, _ = count(work, *sorted(logs.iterdir()))
+    assert first.lines == 650
+    # The live log grows, then logrotate: .1 is compressed into .2.gz, the live
+    # log becomes .1, and a fresh access.log starts.
+    with open(logs / "access.log", "a", encoding="utf-8") as handle:
+        handle.writelines(seg3)
+    with open(logs / "access.log.1", "rb") as source, gzip.open(logs / "access.log.2.gz", "wb") as target:
+        shutil.copyfileobj(source, target)
+    os.remove(logs / "access.log.1")
+    os.rename(logs / "access.log", logs / "access.log.1")
+    write(logs / "access.log", seg4)
+    second, visitors, views = count(work, *sorted(logs.iterdir()))
+    assert second.lines == len(seg3) + len(seg4)
+    assert second.files == 3
+    # The same as one run over all the lines at once.
+    single = tmp_path / "single"
+    single.mkdir()
+    _, one_visitors, one_views = count(single, write(tmp_path / "all.log", lines))
+    assert (visitors, views) == (one_visitors, one_views)
+    state, one_state = (json.loads((w / "state.json").read_text()) for w in (work, single))
+    for key in ("visits", "page_views", "days", "views", "visitors", "newest"):
+        assert state[key] == one_state[key], key
+    assert first.visits + second.visits == visitors["total"] > 0
+    # Nothing is counted twice on the next run, and a gzip file already read is
+    # not even decompressed again.
+    third, again, _ = count(work, *sorted(logs.iterdir()))
+    assert (third.lines, third.unchanged, again) == (0, 3, visitors)
+    # Rotation without delaycompress: the live log, partly read, grows and is
+    # compressed at once; only its unread end is counted.
+    newest = json.loads((work / "state.json").read_text())["newest"]
+    assert newest < counter.parse_timestamp("25/Aug/2020:06:00:00 +0700")  # in time order
+    seg5 = make_traffic(11, start="2020-08-25 06:00:00", lines=200)
+    seg6 = make_traffic(12, start="2020-08-27 06:00:00", lines=200)
+    with open(logs / "access.log", "a", encoding="utf-8") as handle:
+        handle.writelines(seg5)
+    os.rename(logs / "access.log.2.gz", logs / "access.log.3.gz")
+    (logs / "access.log.2.gz").write_bytes(gzip.compress((logs / "access.log.1").read_bytes()))
+    os.remove(logs / "access.log.1")
+    (logs / "access.log.1.gz").write_bytes(gzip.compress((logs / "access.log").read_bytes()))
+    write(logs / "access.log", seg6)
+    fourth, visitors, views = count(work, *sorted(logs.iterdir()))
+    assert (fourth.lines, fourth.unchanged, fourth.files) == (400, 1, 4)
+    single = tmp_path / "single2"
+    single.mkdir()
+    _, one_visitors, one_views = count(single, write(tmp_path / "all2.log", lines + seg5 + seg6))
+    assert (visitors, views) == (one_visitors, one_views)
+
+
+def test_delaycompress_copy_and_gzip_without_gz_name(tmp_path):
+    lines = make_traffic(2, lines=300)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write(logs / "access.log.2", lines)
+    # While logrotate compresses, both the plain file and its gzip copy exist;
+    # the gzip copy has no .gz name: detected by its magic bytes.
+    (logs / "access.log.2-old").write_bytes(gzip.compress("".join(lines).encode()))
+    work = tmp_path / "work"
+    work.mkdir()
+    summary, visitors, views = count(work, logs / "access.log.2-old", logs / "access.log.2")
+    assert summary.lines == 300 and summary.unchanged == 1
+    single = tmp_path / "single"
+    single.mkdir()
+    assert count(single, logs / "access.log.2")[1:] == (visitors, views)
+
+
+def test_partial_last_line_waits_for_the_next_run(tmp_path):
+    lines = make_traffic(3, lines=200)
+    log = tmp_path / "access.log"
+    text = "".join(lines)
+    cut = text.index("\n", len(text) // 2) + 30  # in the middle of a line
+    log.write_text(text[:cut])
+    work = tmp_path / "work"
+    work.mkdir()
+    first, _, _ = count(work, log)
+    assert first.lines == text[:cut].count("\n")
+    log.write_text(text)  # nginx finishes the line and goes on
+    second, visitors, views = count(work, log)
+    assert first.lines + second.lines == 200
+    single = tmp_path / "single"
+    single.mkdir()
+    assert count(single, log)[1:] == (visitors, views)
+
+
+def test_small_file_that_grows_past_the_fingerprint_length(tmp_path):
+    lines = make_traffic(4, lines=100)
+    log = tmp_path / "access.log"
+    work = tmp_path / "work"
+    work.mkdir()
+    total_lines = 0
+    for end in (3, 10, 40, 100):  # 3 lines < 4 KiB, 100 lines > 4 KiB
+        log.write_text("".join(lines[:end]))
+        total_lines += count(work, log)[0].lines
+    assert total_lines == 100
+    assert len(json.loads((work / "state.json").read_text())["files"]) == 1
+    single = tmp_path / "single"
+    single.mkdir()
+    assert count(single, log)[1:] == count(work, log)[1:]
+
+
+def test_visits_carry_over_between_runs(tmp_path):
+    log = tmp_path / "access.log"
+    work = tmp_path / "work"
+    work.mkdir()
+    write(log, [hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html")])
+    assert count(work, log)[1]["total"] == 1
+    with open(log, "a") as handle:
+        handle.write(hit("1.1.1.1", "2020-08-14 10:29:00", "/b.html"))  # same visit, next run
+        handle.write(hit("2.2.2.2", "2020-08-14 10:29:30", "/b.html"))
+    summary, visitors, _ = count(work, log)
+    assert summary.visits == 1 and visitors == {
+        "updated": "2020-08-14T10:29:30+07:00", "online": 2, "today": 2, "total": 2}
+    with open(log, "a") as handle:
+        handle.write(hit("1.1.1.1", "2020-08-14 11:00:00", "/c.html"))  # 31 min later: new visit
+        handle.write(hit("9.9.9.9", "2020-08-14 12:00:00", "/", agent=GOOGLEBOT))
+    summary, visitors, _ = count(work, log)
+    assert summary.visits == 1 and visitors["total"] == 3 and visitors["online"] == 0
+    state = json.loads((work / "state.json").read_text())
+    assert state["visitors"] == {}  # idle visitors are pruned...
+    assert state["days"] == {"2020-08-14": 3}  # ...today's count stays
+
+
+def test_late_lines_from_a_lagging_server(tmp_path):
+    """Documented limitation: a line read in a later run but older than the
+    previous run's newest line is still counted, joined to its visitor's visit
+    if within 30 minutes of their latest page view."""
+    work = tmp_path / "work"
+    work.mkdir()
+    server_a = write(tmp_path / "a.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html"),
+                                          hit("1.1.1.1", "2020-08-14 10:20:00", "/a.html")])
+    count(work, server_a)
+    server_b = write(tmp_path / "b.log", [hit("2.2.2.2", "2020-08-13 23:00:00", "/b.html"),
+                                          hit("1.1.1.1", "2020-08-14 10:10:00", "/b.html")])
+    summary, visitors, views = count(work, server_a, server_b)
+    assert (summary.lines, summary.visits) == (2, 1)  # 2.2.2.2's visit, on the 13th
+    assert visitors == {"updated": "2020-08-14T10:20:00+07:00", "online": 1, "today": 1, "total": 2}
+    assert views["views"] == {"a.html": 2, "b.html": 2}
+
+
+# --- Crash safety -------------------------------------------------------------------
+
+
+@pytest.fixture
+def interrupted_setup(tmp_path):
+    """A state after a first run, logs that have grown since, and the reference
+    result of an uninterrupted second run. Paths stay the same for every try,
+    so results compare byte for byte."""
+    lines = make_traffic(5, lines=3000, visitors=40, step=(0, 60))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    work = tmp_path / "work"
+    write(logs / "access.log", lines[:1800])
+    work.mkdir()
+    count(work, logs / "access.log")
+    first = {path: path.read_bytes() for path in work.rglob("*") if path.is_file()}
+    write(logs / "access.log", lines)
+    (logs / "b.log.gz").write_bytes(gzip.compress("".join(make_traffic(6, lines=500)).encode()))
+
+    def restore():
+        shutil.rmtree(work)
+        for path, data in first.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+    count(work, logs / "access.log", logs / "b.log.gz")
+    reference = snapshot(work)
+    restore()
+    return work, [logs / "access.log", logs / "b.log.gz"], reference, restore
+
+
+@pytest.mark.parametrize("victim", ["replace", "fsync"])
+def test_a_crash_at_any_write_is_repaired_by_the_next_run(interrupted_setup, monkeypatch, victim):
+    work, logs, reference, restore = interrupted_setup
+    real = getattr(os, victim)
+    crashes = 0
+    for allowed in range(20):
+        calls = []
+
+        def failing(*args, real=real, calls=calls, allowed=allowed):
+            if len(calls) >= allowed:
+                raise OSError("simulated crash")
+            calls.append(args)
+            return real(*args)
+
+        monkeypatch.setattr(os, victim, failing)
+        try:
+            counter.run([str(p) for p in logs], work / "feeds", work / "state.json")
+        except OSError:
+            crashes += 1
+        else:
+            monkeypatch.setattr(os, victim, real)
+            break
+        monkeypatch.setattr(os, victim, real)
+        count(work, *logs)
+        assert snapshot(work) == reference, f"after a crash at {victim} call {allowed}"
+        restore()
+    assert crashes >= 3  # state and both feeds were each interrupted
+
+
+# Runs the counter's command line, SIGKILLing itself at the N-th call of
+# os.replace or os.fsync: a real kill (no exception handler, no finally).
+KILLER = """
+import os, runpy, signal, sys
+victim, allowed = sys.argv[1], int(sys.argv[2])
+real, calls = getattr(os, victim), []
+def deadly(*args):
+    if len(calls) >= allowed:
+        os.kill(os.getpid(), signal.SIGKILL)
+    calls.append(args)
+    return real(*args)
+setattr(os, victim, deadly)
+sys.argv = sys.argv[3:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_runs_killed_at_each_write(interrupted_setup):
+    work, logs, reference, restore = interrupted_setup
+    arguments = [str(COUNTER), "--feeds-dir", str(work / "feeds"), "--state", str(work / "state.json"),
+                 *map(str, logs)]
+    killed = 0
+    for victim in ("replace", "fsync"):
+        for allowed in range(12):
+            restore()
+            result = subprocess.run([sys.executable, "-c", KILLER, victim, str(allowed), *arguments],
+                                    capture_output=True)
+            if result.returncode == 0:
+                break  # ran to the end: every write point has been tried
+            assert result.returncode == -9
+            killed += 1
+            subprocess.run([sys.executable, *arguments], check=True, capture_output=True)
+            assert snapshot(work) == reference, f"after a kill at {victim} call {allowed}"
+    assert killed >= 3 + 6  # 3 replaces, 6 fsyncs (file and folder for each of 3 files)
+
+
+def test_runs_killed_at_random_moments(interrupted_setup):
+    work, logs, reference, restore = interrupted_setup
+    command = [sys.executable, str(COUNTER), "--feeds-dir", str(work / "feeds"),
+               "--state", str(work / "state.json"), *map(str, logs)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    duration = time.perf_counter() - started
+    assert snapshot(work) == reference
+    rng = random.Random(7)
+    for attempt in range(12):
+        restore()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, duration * 1.2))
+        process.kill()
+        process.wait()
+        subprocess.run(command, check=True, capture_output=True)
+        assert snapshot(work) == reference, f"attempt {attempt}"
+
+
+def test_a_second_run_waits_for_no_one(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    with open(tmp_path / "state.json.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        summary = counter.run([str(log)], tmp_path / "feeds", tmp_path / "state.json")
+    assert summary.locked and summary.exit_code == 0
+    assert not (tmp_path / "state.json").exists() and not (tmp_path / "feeds").exists()
+
+
+# --- Command line ----------------------------------------------------------------------
+
+
+def cli(*args, cwd=ROOT, env=None, module=False):
+    start = [sys.executable, "-m", "live_widgets.counter"] if module else [sys.executable, str(COUNTER)]
+    environment = dict(os.environ, PYTHONPATH=str(ROOT / "plugins"))
+    environment.pop("STATS_TOTAL_BASE", None)
+    environment.update(env or {})
+    return subprocess.run(start + [str(a) for a in args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_as_script_and_as_module(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    result = cli("--feeds-dir", tmp_path / "feeds", "--state", tmp_path / "state.json", log,
+                 env={"STATS_TOTAL_BASE": "2686455"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == ("stats: 1 files, 35 lines read, 3 malformed skipped, 13 page views, 8 visits; "
+                             "online 2, today 8, total 2686463\n")
+    visitors, views = feeds(tmp_path / "feeds")
+    assert visitors["total"] == 2686463 and views["views"] == KNOWN_VIEWS
+    # As a module, with the base given on the command line.
+    other = tmp_path / "other"
+    result = cli("--feeds-dir", other / "feeds", "--state", other / "state.json", "--total-base", "5", log,
+                 module=True)
+    assert result.returncode == 0, result.stderr
+    assert feeds(other / "feeds")[0]["total"] == 13
+
+
+def test_cli_defaults_and_unreadable_files(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    result = cli(log, tmp_path / "missing.log", tmp_path, cwd=tmp_path)
+    assert result.returncode == 0
+    assert f"cannot read {tmp_path / 'missing.log'}" in result.stderr
+    assert f"cannot read {tmp_path}:" in result.stderr
+    assert "stats: 3 files, 2 unreadable, 35 lines read" in result.stderr
+    assert (tmp_path / "content" / "feeds" / "visitors.json").exists()
+    assert (tmp_path / "cache" / "stats-state.json").exists()
+    # Nothing readable at all (e.g. the shell's glob matched nothing): exit 1.
+    result = cli("/var/log/nothing-here/access.log*", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot read /var/log/nothing-here/access.log*" in result.stderr
+    assert "no log file could be read" in result.stderr
+    # Only malformed lines, no state yet: no feed without an "updated" time.
+    empty = tmp_path / "empty"
+    write(tmp_path / "junk.log", ["garbage\n"])
+    result = cli("--feeds-dir", empty / "feeds", "--state", empty / "state.json", tmp_path / "junk.log")
+    assert result.returncode == 0 and "1 malformed skipped" in result.stderr
+    assert not (empty / "feeds").exists()
+
+
+def test_cli_refuses_a_damaged_state(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    (tmp_path / "state.json").write_text("{not json")
+    result = cli("--state", tmp_path / "state.json", "--feeds-dir", tmp_path / "feeds", log)
+    assert result.returncode == 2
+    assert "cannot read state file" in result.stderr
+    assert not (tmp_path / "feeds").exists()
+    assert cli("--total-base", "x", log).returncode == 2
+
+
+def test_feeds_are_what_the_site_build_reads(tmp_path):
+    feeds_module = pytest.importorskip("live_widgets.feeds")
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    count(tmp_path, log)
+    assert feeds_module.parse_visitors(feeds_module.read_json(tmp_path / "feeds" / "visitors.json"))["today"] == 8
+    assert feeds_module.parse_views(feeds_module.read_json(tmp_path / "feeds" / "views.json")) == KNOWN_VIEWS
+
+
+def test_feeds_deleted_by_a_site_rebuild_come_back(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    count(tmp_path, log)
+    before = snapshot(tmp_path)
+    shutil.rmtree(tmp_path / "feeds")  # `make html` swaps output/ in, without the feeds
+    summary, _, _ = count(tmp_path, log)
+    assert summary.lines == 0 and snapshot(tmp_path) == before
