@@ -12,7 +12,7 @@ PELICAN := $(PY) -m pelican content -o output --log-handler plain
 SITE_STAMP := $(VENV)/.site-requirements
 TEST_STAMP := $(VENV)/.test-requirements
 
-.PHONY: help html serve devserver publish clean test bench check article stats
+.PHONY: help html serve devserver publish clean test bench check article stats banners
 
 help:
 	@echo "make serve      build the sample portal and serve it on http://127.0.0.1:$(PORT)"
@@ -21,6 +21,7 @@ help:
 	@echo "make publish    strict build with publishconf.py"
 	@echo "make test       run the whole test suite"
 	@echo "make check      validate all content without building"
+	@echo "make banners    list every banner: slot, order, status, clicks"
 	@echo "make article TITLE=\"...\" CATEGORY=\"...\"  create a new draft article"
 	@echo "make stats LOGS=\"/var/log/nginx/access.log*\"  access logs -> visitor and view feeds"
 	@echo "make bench      run the benchmarks"
@@ -51,6 +52,9 @@ TOOLS := PYTHONPATH=plugins $(PY) -m content_check
 
 check: $(SITE_STAMP)
 	@$(TOOLS) check
+
+banners: $(SITE_STAMP)
+	@PYTHONPATH=plugins $(PY) -m banners
 
 article: $(SITE_STAMP)
 	@$(TOOLS) new --title "$(TITLE)" --category "$(CATEGORY)"

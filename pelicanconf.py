@@ -51,7 +51,7 @@ FEED_DOMAIN = PUBLIC_URL
 # --- Vietnamese ---------------------------------------------------------------
 TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_LANG = "vi"
-LOCALE = ("C",)  # formatting is done by Babel (vi), never by the machine's locale
+LOCALE = ("C.UTF-8", "C")  # formatting is done by Babel (vi), never by the machine's locale
 DEFAULT_DATE_FORMAT = "%d/%m/%Y"
 
 # --- Content -------------------------------------------------------------------

@@ -93,11 +93,13 @@ def write_article(folder, slug, header, body="Nội dung bài viết.\n"):
 
 
 def new_content(content):
-    """An empty content tree with what every site needs (robots.txt)."""
+    """An empty content tree with what every site needs (robots.txt, the
+    board's emblem and header image)."""
     content = Path(content)
     (content / "pages").mkdir(parents=True)
     (content / "articles").mkdir()
-    shutil.copytree(ROOT / "content" / "extra", content / "extra")
+    for folder in ("extra", "images"):
+        shutil.copytree(ROOT / "content" / folder, content / folder)
     return content
 
 

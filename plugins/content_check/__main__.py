@@ -44,6 +44,13 @@ Viết nội dung bài ở đây. Xem hướng dẫn trong content/README.md.
 
 def command_check(settings, out=sys.stdout):
     problems = check_site(settings)
+    try:
+        from banners import banners_path
+        from banners.model import load_banners
+    except ImportError:  # a site without the banners plugin
+        pass
+    else:
+        problems += load_banners(banners_path(settings), settings["PATH"], settings.get("BANNER_SLOTS", {}))[1]
     for problem in problems:
         print(problem, file=out)
     errors = sum(p.severity == "error" for p in problems)
