@@ -11,7 +11,7 @@ Definitions (also in the README):
 
 * page view: GET answered 200 or 304, for an HTML page of the site (path ends
   with ``.html`` or ``/`` once the query string is stripped; not under
-  ``/feeds/``, ``/pagefind/``, ``/theme/``, ``/images/``, ``/banners/``,
+  ``/feeds/``, ``/pagefind/``, ``/theme/``, ``/images/``, ``/anh/``, ``/tai-lieu/``, ``/banners/``,
   ``/articles/``; not an error page such as ``/404.html``), by a client that is
   not a bot (empty user agent, or one containing a word of ``BOT_WORDS``);
 * visitor: (IP, user agent); visit: a visitor's page views with no gap over
@@ -70,7 +70,7 @@ CHUNK = 1 << 20
 STATE_VERSION = 1
 
 # Paths that are not pages even when they end in "/" or ".html".
-EXCLUDED_PREFIXES = ("/feeds/", "/pagefind/", "/theme/", "/images/", "/banners/", "/articles/")
+EXCLUDED_PREFIXES = ("/feeds/", "/pagefind/", "/theme/", "/images/", "/anh/", "/tai-lieu/", "/banners/", "/articles/")
 ERROR_PAGE_RE = re.compile(r"/\d[\dx]{2}\.html\Z", re.IGNORECASE)  # /404.html, /50x.html
 
 # Clients that are not readers: a user agent containing any of these words
