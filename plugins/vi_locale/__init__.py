@@ -12,16 +12,6 @@ from pelican.readers import MarkdownReader
 from .formatting import FILTERS, nfc
 
 
-def normalise_metadata(metadata):
-    """NFC every string (and list of strings) in a metadata dict, in place."""
-    for key, value in metadata.items():
-        if isinstance(value, str):
-            metadata[key] = nfc(value)
-        elif isinstance(value, list):
-            metadata[key] = [nfc(v) for v in value]
-    return metadata
-
-
 class NFCMarkdownReader(MarkdownReader):
     """Markdown reader that normalises the source to NFC before parsing."""
 
