@@ -63,6 +63,10 @@ class FigureTreeprocessor(Treeprocessor):
         if len(run) < 2:
             return run
         gallery = etree.Element("div", {"class": "gallery"})
+        for figure in run:
+            # whitespace between figures, or text extractors (the search
+            # index) glue one caption's last word to the next one's first
+            figure.tail = "\n"
         gallery.extend(run)
         return [gallery]
 

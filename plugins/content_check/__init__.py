@@ -39,4 +39,6 @@ def _check(generator):
 
 
 def register():
-    signals.article_generator_preread.connect(_check)
+    # article_generator_init is sent once per build, before anything is read
+    # (article_generator_preread would be once per article).
+    signals.article_generator_init.connect(_check)

@@ -1,19 +1,24 @@
 """Static full-text search: Pagefind indexes the finished site.
 
-Two jobs:
-
-* At ``generator_init`` the Jinja filter ``search_fold`` is installed; the
-  theme's ``partials/search_meta.html`` uses it to put a đ→d copy of an
-  article's đ-words into ``<head>`` as searchable Pagefind metadata.
-  Pagefind folds accents itself (``hội`` is found by ``hoi``) but ``đ``/``Đ``
-  have no Unicode decomposition, so without that copy ``dai`` would never
-  reach ``đại``.
+* At ``generator_init`` three Jinja filters are installed for the theme's
+  ``partials/search_meta.html``: ``fold_d`` (``Đại hội`` → ``Dại hội``),
+  ``search_fold`` (the đ-words of HTML/text, folded, each once) and
+  ``search_fold_entry`` (the same for everything indexed of an article or
+  page). They put a đ→d copy of the title and of the đ-words into
+  ``<head>`` as searchable Pagefind metadata: Pagefind folds tone marks
+  itself (``hoi`` finds ``hội``) but ``đ``/``Đ`` have no Unicode
+  decomposition, so without that copy ``dai`` would never reach ``đại``.
+  The browser side (theme/static/js/search.js) folds the query the same way.
 * At ``finalized`` (listed before ``atomic_output``, so on the complete
-  staging folder) Pagefind (the pinned ``pagefind[bin]`` wheel, no network)
-  writes its index into ``<output>/pagefind/``. A failure fails the build.
+  staging folder) Pagefind, from the pinned ``pagefind[bin]`` wheel (no
+  network), writes its index into ``<output>/pagefind/``. If it fails, the
+  build fails and the last published site stays in place.
 
 Only what ``data-pagefind-body`` marks is indexed (the article or page, not
-the menu, sidebar, footer or related list); drafts are written without it.
+the menu, sidebar, footer or related list), less ``data-pagefind-ignore``
+and the ``SEARCH_EXCLUDE_SELECTORS`` (breadcrumb, date line, byline);
+drafts are written without the marker, and if no page at all has it
+nothing is indexed. ``SEARCH_INDEX = False`` skips indexing (benchmarks).
 """
 
 import logging
@@ -75,6 +80,26 @@ def search_fold(*parts):
     return " ".join(d_words(*(html_to_text(p) for p in parts)))
 
 
+def indexed_parts(entry):
+    """The texts of an article or page that its page shows inside
+    ``data-pagefind-body``: title aside, the lead, the body and every
+    caption (lead photo, gallery). tests/test_search.py checks on the
+    built index that nothing indexed is missing here."""
+    parts = [getattr(entry, "summary", ""), getattr(entry, "content", "")]
+    lead = getattr(entry, "lead_image", None)
+    if lead is not None:
+        parts.append(getattr(lead, "caption", "") or "")
+    for photo in getattr(entry, "gallery", None) or []:
+        parts.append(getattr(photo, "caption", "") or "")
+    return parts
+
+
+def entry_fold(entry):
+    """Jinja filter: the folded đ-words of everything indexed of ``entry``
+    but its title (see indexed_parts)."""
+    return search_fold(*indexed_parts(entry))
+
+
 def fold_query(query):
     """What the browser does to a query (mirrored in search.js): NFC, then
     đ→d. Returned for tests; equal to the query when it has no đ."""
@@ -97,6 +122,17 @@ def pagefind_command(site, exclude_selectors=DEFAULT_EXCLUDE_SELECTORS, language
 
 class SearchIndexError(RuntimeError):
     pass
+
+
+def has_search_body(site):
+    """Whether any page of ``site`` carries ``data-pagefind-body``. Without
+    one, Pagefind would index every page whole (menus, sidebars, drafts),
+    so the index is then not built at all."""
+    for path in Path(site).rglob("*.html"):
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if "data-pagefind-body" in handle.read():
+                return True
+    return False
 
 
 def index_site(site, exclude_selectors=DEFAULT_EXCLUDE_SELECTORS, language=LANGUAGE, timeout=1800):
@@ -137,6 +173,7 @@ def _megabytes(size):
 def _add_filters(generator):
     generator.env.filters["search_fold"] = search_fold
     generator.env.filters["fold_d"] = fold_d
+    generator.env.filters["search_fold_entry"] = entry_fold
 
 
 def _index(pelican):
@@ -144,6 +181,9 @@ def _index(pelican):
     if not settings.get("SEARCH_INDEX", True):
         return
     exclude = settings.get("SEARCH_EXCLUDE_SELECTORS", DEFAULT_EXCLUDE_SELECTORS)
+    if not has_search_body(pelican.output_path):
+        logger.warning("Search index not built: no published article or page to index")
+        return
     try:
         figures = index_site(pelican.output_path, exclude)
     except SearchIndexError as error:
