@@ -107,3 +107,21 @@ def new_content(content):
 def tiny_content(tmp_path):
     """A minimal content tree for focused builds."""
     return new_content(tmp_path / "content")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session (tests/browser.py)."""
+    from browser import chromium
+
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def base_url(sample_site):
+    """The sample portal served from 127.0.0.1."""
+    from browser import serve
+
+    with serve(sample_site.output) as url:
+        yield url

@@ -2,21 +2,9 @@
 
 import pytest
 
-from browser import chromium, new_page, screenshot, serve
+from browser import new_page, screenshot
 
 SEED = "/xay-dung-dang/ket-qua-va-mot-so-kinh-nghiem-tu-dai-hoi-diem-cap-co-so.html"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def base_url(sample_site):
-    with serve(sample_site.output) as url:
-        yield url
 
 
 @pytest.mark.parametrize("width", [375, 1280])

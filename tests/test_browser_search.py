@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
-from browser import chromium, new_page, screenshot, serve
+from browser import new_page, screenshot
 
 DAI_HOI_LOC_NINH = "Đại hội đại biểu Đảng bộ huyện Lộc Ninh nhiệm kỳ 2020-2025 thành công tốt đẹp"
 DAI_HOI_DIEM = "Kết quả và một số kinh nghiệm từ đại hội điểm cấp cơ sở"
@@ -28,18 +28,6 @@ def key(word):
     """Tone marks off, đ→d, lower case: the key a query word matches."""
     bare = "".join(c for c in unicodedata.normalize("NFD", word.lower()) if not unicodedata.combining(c))
     return bare.replace("đ", "d")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def base_url(sample_site):
-    with serve(sample_site.output) as url:
-        yield url
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import json
 import shutil
 
 import pytest
-from browser import chromium, new_page, serve
+from browser import new_page, serve
 from conftest import ROOT, build, new_content, write_article
 
 SEED = "/xay-dung-dang/ket-qua.html"
@@ -23,12 +23,6 @@ def site(tmp_path_factory):
     views["views"] = {"xay-dung-dang/ket-qua.html": 185}
     (content / "feeds" / "views.json").write_text(json.dumps(views), encoding="utf-8")
     return build(content, root, extra=["-e", "LIVE_REFRESH_SECONDS=1"])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def stats(page):
