@@ -176,3 +176,54 @@ def test_make_article_command(tmp_path):
         ["make", "-s", "article", "TITLE=Kết quả và một số kinh nghiệm từ đại hội điểm cấp cơ sở",
          "CATEGORY=Xây dựng Đảng"], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
     assert result.returncode != 0 and "slug already exists" in result.stderr
+
+
+TRICKY = """Đoạn một [bấm
+vào đây](javascript:alert(2)) nhé.
+
+Đoạn hai <a href=javascript:alert(3)>ba</a>.
+
+Đoạn bốn [ref][r4].
+
+[r4]:
+    javascript:alert(4)
+
+Đoạn năm <img src="anh.jpg" onerror=alert(5)>.
+
+<iframe src="https://example.com"></iframe>
+
+```
+[mã nguồn](javascript:khong-phai-lien-ket) trong khối mã
+```
+"""
+
+
+def test_tricky_unsafe_forms_are_caught(site):
+    _, article, messages = site
+    article(Summary="Xem [tại đây](javascript:alert(1)) để biết thêm.", body=TRICKY)
+    found = [m for m in messages() if "cảnh báo" not in m]
+    assert any(":5: liên kết không an toàn 'javascript:alert(1)'" in m for m in found)   # in Summary
+    assert any(":10: liên kết không an toàn 'javascript:alert(2)'" in m for m in found)  # text over two lines
+    assert any(":12: liên kết không an toàn 'javascript:alert(3)'" in m for m in found)  # unquoted attribute
+    assert any(":17: liên kết không an toàn 'javascript:alert(4)'" in m for m in found)  # address on next line
+    assert any(":19: thuộc tính sự kiện onerror=" in m for m in found)
+    assert any(":21: thẻ <iframe>" in m for m in found)
+    assert not any("khong-phai-lien-ket" in m for m in found)  # fenced code is not a link
+
+
+def test_build_refuses_what_reaches_rendered_html(tiny_content, tmp_path):
+    from conftest import run_pelican
+    from content_check.links import rendered_problems
+
+    assert rendered_problems('<p><a href="JaVa&#x73;cript:x">a</a><img src="x" onerror="y"></p>') == [
+        "liên kết không an toàn 'JaVascript:x' (unsafe link scheme javascript:)",
+        "thuộc tính sự kiện onerror= không được phép (event handler onerror=)",
+    ]
+    assert rendered_problems('<p><a href="https://nhandan.vn">a</a><img src="/anh/x.jpg" alt=""></p>') == []
+    write_article(tiny_content / "articles", "bai", {k: v for k, v in HEADER.items() if k not in ("Image", "ImageCaption")},
+                  "Đoạn [bấm\nvào đây](javascript:alert(2)).\n")
+    result = run_pelican(tiny_content, tmp_path / "output")
+    assert result.returncode != 0
+    assert "articles/bai/index.md:" in result.stdout and "javascript:alert(2)" in result.stdout
+    assert "Traceback" not in result.stdout  # the staff see messages, not a Python traceback
+    assert not (tmp_path / "output" / "index.html").exists()

@@ -10,13 +10,27 @@ so a draft in progress still previews.
 """
 
 import logging
+import os
 import sys
 
 from pelican import signals
 
+from pelican.contents import Article, Page
+
+from .links import rendered_problems
 from .site import check_site
 
 logger = logging.getLogger(__name__)
+
+
+def fail_cleanly(log, message, *args):
+    """Log ``message``; when that is fatal (``--fatal``), end the build with
+    exit status 1 instead of Pelican's traceback, which would bury the
+    ``path:line: message`` lines the staff need."""
+    try:
+        log(message, *args)
+    except RuntimeError:
+        raise SystemExit(1) from None
 
 
 def report(problems, stream=None):
@@ -27,18 +41,29 @@ def report(problems, stream=None):
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if errors:
-        logger.error("Nội dung có %d lỗi và %d cảnh báo, xem các dòng trên "
+        fail_cleanly(logger.error, "Nội dung có %d lỗi và %d cảnh báo, xem các dòng trên "
                      "(%d errors, %d warnings in content)", errors, warnings, errors, warnings)
     elif warnings:
-        logger.warning("Nội dung có %d cảnh báo, xem các dòng trên (%d content warnings)",
-                       warnings, warnings)
+        fail_cleanly(logger.warning, "Nội dung có %d cảnh báo, xem các dòng trên (%d content warnings)",
+                     warnings, warnings)
 
 
 def _check(generator):
     report(check_site(generator.settings))
 
 
+def _check_rendered(instance):
+    """Defence in depth: whatever the source scan missed, no unsafe link,
+    event handler or active tag reaches a published page."""
+    if not isinstance(instance, (Article, Page)):
+        return
+    for field in (instance._content, instance.metadata.get("summary")):
+        for message in rendered_problems(field):
+            fail_cleanly(logger.error, "%s: %s", os.path.relpath(instance.source_path), message)
+
+
 def register():
     # article_generator_init is sent once per build, before anything is read
     # (article_generator_preread would be once per article).
     signals.article_generator_init.connect(_check)
+    signals.content_object_init.connect(_check_rendered)

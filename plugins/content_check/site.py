@@ -33,10 +33,15 @@ class Document:
     url: str = None
 
     @functools.cached_property
+    def all_links(self):
+        """Every link, image and risky HTML of the file (``Summary`` is
+        Markdown too), found once."""
+        return find_links(self.text)
+
+    @property
     def links(self):
-        """Every link and image of the body, found once."""
-        body = self.text.splitlines()[self.header_end:]
-        return find_links(body, self.header_end + 1)
+        """Those of the body."""
+        return [link for link in self.all_links if link[0] > self.header_end]
 
     def value(self, key, default=""):
         return self.fields.get(key, (0, default))[1]
@@ -176,7 +181,18 @@ def check_links(document, settings, known_urls):
     """Unsafe schemes anywhere; site links that lead nowhere."""
     problems = []
     own = [u.rstrip("/") + "/" for u in (settings.get("PUBLIC_URL"), settings.get("SITEURL")) if u]
-    for line, kind, url, _text, _title in document.links:
+    for line, kind, url, _text, _title in document.all_links:
+        if kind == "event":
+            problems.append(_problem(document, line, (
+                f"thuộc tính sự kiện {url}= không được phép trong bài; hãy xóa nó "
+                f"(event handler {url}= not allowed)"
+            ), "error"))
+            continue
+        if kind == "tag":
+            problems.append(_problem(document, line, (
+                f"thẻ <{url}> không được phép trong bài; hãy xóa nó (tag <{url}> not allowed)"
+            ), "error"))
+            continue
         if is_unsafe_url(url):
             problems.append(_problem(document, line, (
                 f"liên kết không an toàn {url[:50]!r}: chỉ dùng http://, https://, mailto: hoặc "
