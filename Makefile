@@ -48,16 +48,23 @@ devserver: $(SITE_STAMP)
 	$(PY) -m pelican content -o output -s pelicanconf.py --log-handler plain --autoreload --listen -b 127.0.0.1 -p $(PORT)
 
 # Staff tools (plugins/content_check): each problem is one `path:line: message`.
-TOOLS := PYTHONPATH=plugins $(PY) -m content_check
+SETTINGS ?= pelicanconf.py
+TOOLS := PYTHONPATH=plugins $(PY) -m content_check --settings $(SETTINGS)
 
 check: $(SITE_STAMP)
 	@$(TOOLS) check
 
 banners: $(SITE_STAMP)
-	@PYTHONPATH=plugins $(PY) -m banners
+	@PYTHONPATH=plugins $(PY) -m banners --settings $(SETTINGS)
 
+# Keep TITLE literal: a "$" in it is text, not a make variable.
+override TITLE := $(value TITLE)
+override CATEGORY := $(value CATEGORY)
+export TITLE CATEGORY
 article: $(SITE_STAMP)
-	@$(TOOLS) new --title "$(TITLE)" --category "$(CATEGORY)"
+	@# TITLE and CATEGORY are read from the environment, never pasted into
+	@# the shell command: titles contain quotes, and $$ or ` must stay text.
+	@$(TOOLS) new --title "$$TITLE" --category "$$CATEGORY"
 
 # Strict: content is checked first, warnings fail the build too, drafts are left out.
 publish: check

@@ -227,3 +227,20 @@ def test_build_refuses_what_reaches_rendered_html(tiny_content, tmp_path):
     assert "articles/bai/index.md:" in result.stdout and "javascript:alert(2)" in result.stdout
     assert "Traceback" not in result.stdout  # the staff see messages, not a Python traceback
     assert not (tmp_path / "output" / "index.html").exists()
+
+
+def test_make_article_takes_any_title_literally(tmp_path):
+    """Quotes, $ and backticks in a title are text, never shell."""
+    content = tmp_path / "content"
+    (content / "pages").mkdir(parents=True)
+    settings = tmp_path / "conf.py"
+    settings.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom pelicanconf import *\n"
+                        f"PATH = {str(content)!r}\n", encoding="utf-8")
+    title = 'Hội thi "Tìm hiểu về Đảng" năm 2020 $HOME `id`'
+    result = subprocess.run(["make", "-s", "article", f"TITLE={title}", "CATEGORY=Xây dựng Đảng",
+                             f"SETTINGS={settings}"], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
+    assert result.returncode == 0, result.stderr
+    created = list(content.glob("articles/*/*/index.md"))
+    assert len(created) == 1
+    assert created[0].parent.name == "hoi-thi-tim-hieu-ve-dang-nam-2020-home-id"
+    assert f"Title: {title}\n" in created[0].read_text(encoding="utf-8")
