@@ -168,3 +168,21 @@ def test_hostile_region_name_is_inert(widget_site, tmp_path):
     assert bulletin.select("script, img[onerror], b") == []
     assert bulletin.select_one("li").get_text() == f"{hostile}: 1 người mắc."
     assert "<script>alert(1)" not in site.text(SEED)
+
+
+def test_rebuild_snapshots_the_counters_newer_published_feed(widget_site, tmp_path):
+    """In production `make stats` rewrites output/feeds every minute; a
+    rebuild must show those figures, not the older ones in content/feeds."""
+    site = build(widget_site, tmp_path)
+    (site.output / "feeds" / "visitors.json").write_text(json.dumps(
+        {"updated": "2020-08-15T09:00:00+07:00", "online": 12, "today": 845, "total": 2690001}))
+    result = run_pelican(widget_site, site.output, cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stdout
+    stats, _, _ = widget_texts(site)
+    assert stats == ["Đang online: 12", "Hôm nay: 845", "Lượt truy cập: 2.690.001"]
+    assert json.loads(site.text("feeds/visitors.json"))["total"] == 2690001
+    # an older published copy loses to a newer content/feeds one
+    (widget_site / "feeds" / "visitors.json").write_text(json.dumps(
+        {"updated": "2020-08-16T09:00:00+07:00", "online": 1, "today": 2, "total": 3}))
+    assert run_pelican(widget_site, site.output, cache=tmp_path / "cache").returncode == 0
+    assert widget_texts(site)[0] == ["Đang online: 1", "Hôm nay: 2", "Lượt truy cập: 3"]

@@ -18,7 +18,7 @@ import os
 
 from pelican import signals
 
-from .feeds import FeedError, parse_covid, parse_views, parse_visitors, read_json, region_sentence
+from .feeds import FeedError, parse_covid, parse_time, parse_views, parse_visitors, read_json, region_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +60,34 @@ def _value_from_cache(name, entry):
     return parse_covid(raw, "", read=lambda p: sources[os.path.basename(p)])
 
 
-def load_all(folder, cache_file):
+def _updated(raw):
+    try:
+        return parse_time(raw.get("updated"))
+    except (FeedError, AttributeError):
+        return None
+
+
+def _newest_live(name, live_folder, current):
+    """The copy the counter's cron job keeps current in the published site,
+    if it is valid and newer than ``current`` (raw, sources, value)."""
+    if not live_folder:
+        return current
+    try:
+        candidate = load_feed(name, live_folder)
+    except FeedError:
+        return current  # the cron job's copy is repaired by its next run
+    newer, older = _updated(candidate[0]), current and _updated(current[0])
+    return candidate if current is None or (newer and older and newer > older) else current
+
+
+def load_all(folder, cache_file, live_folder=None):
     """Every feed's value (or None) and the raw files to publish, falling
-    back to the last good copy in ``cache_file`` for a feed with problems."""
+    back to the last good copy in ``cache_file`` for a feed with problems.
+
+    In production ``make stats`` rewrites the *published* feeds every
+    minute; ``live_folder`` (``output/feeds``) is read too and the newer
+    valid copy wins, so a rebuild snapshots current figures, not the ones
+    in ``content/feeds``."""
     try:
         with open(cache_file, encoding="utf-8") as handle:
             last_good = json.load(handle)
@@ -72,18 +97,22 @@ def load_all(folder, cache_file):
     for name, filename in FEED_FILES.items():
         path = os.path.join(folder, filename)
         try:
-            raw, sources, value = load_feed(name, folder)
+            raw, sources, value = _newest_live(name, live_folder, load_feed(name, folder))
         except FeedError as error:
             where = f" trường {error.field}:" if error.field else ""
             fallback = "dùng số liệu hợp lệ lần trước (keeping the last good values)" if name in last_good \
                 else "tạm ẩn mục này (widget left out)"
             logger.warning("%s:%s %s; %s. Hãy sửa tệp này (fix this file).",
                            os.path.relpath(path), where, error.message, fallback)
-            if name not in last_good:
+            live = _newest_live(name, live_folder, None)
+            if live is not None:
+                raw, sources, value = live
+            elif name in last_good:
+                entry = last_good[name]
+                raw, sources, value = entry["raw"], entry.get("sources", {}), _value_from_cache(name, entry)
+            else:
                 values[name] = None
                 continue
-            entry = last_good[name]
-            raw, sources, value = entry["raw"], entry.get("sources", {}), _value_from_cache(name, entry)
         last_good[name] = {"raw": raw, "sources": sources}
         values[name] = value
         published[filename] = raw
@@ -101,7 +130,8 @@ def _render(generators):
     settings = generator.settings
     folder = os.path.join(settings["PATH"], settings.get("LIVE_FEEDS_DIR", "feeds"))
     cache_file = os.path.join(settings["CACHE_PATH"], "live-widgets.json")
-    values, published = load_all(folder, cache_file)
+    live_folder = os.path.join(settings["OUTPUT_PATH"], settings.get("LIVE_FEEDS_OUTPUT", "feeds"))
+    values, published = load_all(folder, cache_file, live_folder)
 
     covid = values["covid"]
     if covid:
