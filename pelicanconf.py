@@ -15,7 +15,7 @@ SITE_EMBLEM = "images/emblem.png"
 SITE_HEADER_IMAGE = "images/header-bg.jpg"
 SITE_DEFAULT_IMAGE = "images/og-default.jpg"
 BOARD_ADDRESS = "Số 1 đường Lê Quý Đôn, phường Tân Phú, thành phố Đồng Xoài, tỉnh Bình Phước"
-BOARD_PHONE = "0271 3879 345"
+BOARD_PHONE = "(0271) 3879 246"
 BOARD_EMAIL = "bantuyengiao@binhphuoc.gov.vn"
 FOOTER_LINES = [
     "Cơ quan chủ quản: Ban Tuyên giáo Tỉnh ủy Bình Phước",

@@ -153,6 +153,7 @@ def test_strict_publish_fails_on_a_bad_feed(widget_site, tmp_path):
     result = run_pelican(widget_site, tmp_path / "output", settings="publishconf.py", fatal="warnings")
     assert result.returncode != 0
     assert "trường online" in result.stdout
+    assert "Traceback" not in result.stdout
     assert not (tmp_path / "output" / "index.html").exists()
 
 

@@ -150,3 +150,13 @@ def test_published_site_leaves_drafts_out(published_site, sample_site):
     assert not list(published_site.output.rglob(draft))
     home = published_site.soup("index.html")
     assert home.select_one("link[rel=stylesheet]")["href"].startswith("https://tuyengiao.binhphuoc.gov.vn/")
+
+
+def test_every_page_shares_as_itself(sample_site):
+    for path, title in [("gioi-thieu.html", "Giới thiệu"), ("xay-dung-dang/index.html", "Xây dựng Đảng"),
+                        ("tin-moi/trang-2/index.html", "Tin mới — Trang 2")]:
+        page = sample_site.soup(path)
+        og = {m["property"]: m["content"] for m in page.select("meta[property^='og:']")}
+        canonical = page.select_one("link[rel=canonical]")["href"]
+        assert og["og:url"] == canonical != "https://tuyengiao.binhphuoc.gov.vn/"
+        assert og["og:title"].startswith(title), (path, og["og:title"])

@@ -16,9 +16,11 @@ import datetime
 import html
 import logging
 import os
+import sys
 
 from pelican import signals
 
+from content_check import fail_cleanly
 from photos.pipeline import PhotoCache, PhotoError, publish_files
 from vi_locale.formatting import TIMEZONE
 
@@ -60,9 +62,12 @@ def _render(generators):
     slots = settings.get("BANNER_SLOTS", {})
     banners, problems = load_banners(banners_path(settings), settings["PATH"], slots)
     for problem in problems:
-        logger.error("%s", problem)
+        print(problem, file=sys.stderr)
     if problems:
-        return  # the build fails (--fatal errors); nothing is published from an invalid file
+        # the build fails (--fatal errors); nothing is published from an invalid file
+        fail_cleanly(logger.error, "banners.yml có %d lỗi, xem các dòng trên (%d problems in banners.yml)",
+                     len(problems), len(problems))
+        return
     now = build_now(settings)
     cache = PhotoCache(os.path.join(settings["CACHE_PATH"], "photos"))
     published = []

@@ -83,7 +83,8 @@ def is_safe_link(link):
     scheme = url_scheme(link)
     if scheme is not None:
         return scheme in ("http", "https") and re.match(r"^https?://[^/\s]+", link) is not None
-    return link.startswith("/") and not link.startswith("//")
+    # "//host" and "/\\host" are other sites to a browser, not paths of this one
+    return re.match(r"^/(?![/\\])", link) is not None and "\\" not in link
 
 
 def _scalar(node):

@@ -18,6 +18,8 @@ import os
 
 from pelican import signals
 
+from content_check import fail_cleanly
+
 from .feeds import FeedError, parse_covid, parse_time, parse_views, parse_visitors, read_json, region_sentence
 
 logger = logging.getLogger(__name__)
@@ -102,8 +104,8 @@ def load_all(folder, cache_file, live_folder=None):
             where = f" trường {error.field}:" if error.field else ""
             fallback = "dùng số liệu hợp lệ lần trước (keeping the last good values)" if name in last_good \
                 else "tạm ẩn mục này (widget left out)"
-            logger.warning("%s:%s %s; %s. Hãy sửa tệp này (fix this file).",
-                           os.path.relpath(path), where, error.message, fallback)
+            fail_cleanly(logger.warning, "%s:%s %s; %s. Hãy sửa tệp này (fix this file).",
+                         os.path.relpath(path), where, error.message, fallback)
             live = _newest_live(name, live_folder, None)
             if live is not None:
                 raw, sources, value = live
