@@ -153,3 +153,20 @@ def test_second_build_processes_no_photo(media_site, tmp_path):
     assert (cache / "manifest.json").read_text() == manifest
     assert {p.name: p.stat().st_mtime_ns for p in (cache / "files").iterdir()} == mtimes
     assert sorted(p.name for p in (cache / "files").iterdir()) == files
+
+
+def test_stale_content_cache_is_dropped_when_rendering_changes(tmp_path):
+    from article_media import drop_stale_content_cache
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for name in ("ArticlesGenerator-Readers", "PagesGenerator-Readers"):
+        (cache / name).write_bytes(b"old rendering")
+    (cache / "photos").mkdir()
+    assert drop_stale_content_cache(str(cache), "v1") is True
+    assert sorted(p.name for p in cache.iterdir()) == ["photos", "render-stamp"]
+    (cache / "ArticlesGenerator-Readers").write_bytes(b"rendering v1")
+    assert drop_stale_content_cache(str(cache), "v1") is False
+    assert (cache / "ArticlesGenerator-Readers").exists()
+    assert drop_stale_content_cache(str(cache), "v2") is True
+    assert not (cache / "ArticlesGenerator-Readers").exists() and (cache / "photos").is_dir()

@@ -244,3 +244,11 @@ def test_make_article_takes_any_title_literally(tmp_path):
     assert len(created) == 1
     assert created[0].parent.name == "hoi-thi-tim-hieu-ve-dang-nam-2020-home-id"
     assert f"Title: {title}\n" in created[0].read_text(encoding="utf-8")
+
+
+def test_static_links_to_photos_are_refused(site):
+    """{static} would publish the original photo, GPS data and all."""
+    _, article, messages = site
+    article(body="Đoạn một.\n\n![Ảnh]({static}anh.jpg \"Chú thích\")\n")
+    found = messages()
+    assert any(":11: ảnh '{static}anh.jpg'" in m and "original photo" in m for m in found), found

@@ -7,6 +7,7 @@ line; each is published under ``tai-lieu/<article slug>/`` and listed as
 missing file or a path leaving ``content/``; here such an entry is skipped.
 """
 
+import hashlib
 import logging
 import os
 import shutil
@@ -16,6 +17,7 @@ from pelican.contents import Article, Page
 
 from content_check.site import ATTACHMENT_TYPES, resolve_media_path
 
+from . import figures as figures_module
 from .figures import FigureExtension
 
 logger = logging.getLogger(__name__)
@@ -40,10 +42,48 @@ def attachment_entries(value):
     return entries
 
 
+def render_stamp():
+    """Identity of the code that shapes rendered Markdown (this plugin's
+    figures and the NFC reader) and of Markdown itself."""
+    import markdown
+
+    import vi_locale
+
+    digest = hashlib.sha256(markdown.__version__.encode())
+    for module in (figures_module, vi_locale):
+        with open(module.__file__, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def drop_stale_content_cache(cache_path, stamp):
+    """Pelican's content cache keys on file times only: a change to how
+    Markdown is rendered would go unseen, and an old rendering could even
+    link original photos (with their GPS data) for copying. Drop Pelican's
+    own cache files when the rendering code changed; our photo and widget
+    caches stay."""
+    stamp_file = os.path.join(cache_path, "render-stamp")
+    try:
+        with open(stamp_file, encoding="utf-8") as handle:
+            if handle.read() == stamp:
+                return False
+    except OSError:
+        pass
+    if os.path.isdir(cache_path):
+        for name in os.listdir(cache_path):
+            if name.endswith(("Generator", "-Readers")):
+                os.remove(os.path.join(cache_path, name))
+    os.makedirs(cache_path, exist_ok=True)
+    with open(stamp_file, "w", encoding="utf-8") as handle:
+        handle.write(stamp)
+    return True
+
+
 def _add_extension(pelican):
     extensions = pelican.settings.setdefault("MARKDOWN", {}).setdefault("extensions", [])
     if not any(isinstance(e, FigureExtension) for e in extensions):
         extensions.append(FigureExtension())
+    drop_stale_content_cache(pelican.settings["CACHE_PATH"], render_stamp())
 
 
 def _attachments(instance):

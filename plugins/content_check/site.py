@@ -203,6 +203,13 @@ def check_links(document, settings, known_urls):
         for prefix in own:
             if target.startswith(prefix):
                 target = "/" + target[len(prefix):]
+        if target.startswith(("{static}", "{attach}")) and \
+                os.path.splitext(target.split("#")[0])[1].lower() in PHOTO_TYPES:
+            problems.append(_problem(document, line, (
+                f"ảnh {url!r}: viết ![Mô tả](tên-ảnh.jpg \"Chú thích\"), không dùng {{static}} — "
+                "ảnh gốc còn thông tin GPS sẽ bị đăng lên (original photo would be published as is)"
+            ), "error"))
+            continue
         if target.startswith("{filename}") or target.startswith("{static}"):
             reference = target.split("}", 1)[1].split("#")[0]
             if reference.startswith("/"):
