@@ -8,38 +8,24 @@ missing file or a path leaving ``content/``; here such an entry is skipped.
 """
 
 import hashlib
-import logging
 import os
 import shutil
+from pathlib import Path
 
 from pelican import signals
 from pelican.contents import Article, Page
 
-from content_check.site import ATTACHMENT_TYPES, resolve_media_path
+from content_check.rules import list_entries
+from live_widgets.counter import write_atomic
+from content_check.site import ATTACHMENT_KINDS, resolve_media_path
 
 from . import figures as figures_module
 from .figures import FigureExtension
 
-logger = logging.getLogger(__name__)
-
-KINDS = {
-    ".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".odt": "Văn bản ODT", ".rtf": "RTF",
-    ".xls": "Excel", ".xlsx": "Excel", ".ods": "Bảng tính ODS", ".csv": "CSV",
-    ".ppt": "PowerPoint", ".pptx": "PowerPoint", ".odp": "Trình chiếu ODP", ".txt": "Văn bản",
-    ".zip": "ZIP", ".rar": "RAR", ".7z": "7z", ".mp3": "Âm thanh MP3", ".mp4": "Video MP4",
-}
-
-
 def attachment_entries(value):
-    """``[(file, title)]`` from ``Attachments`` (list or string; title
-    defaults to the file name)."""
-    lines = value if isinstance(value, list) else str(value or "").splitlines()
-    entries = []
-    for line in lines:
-        name, _, title = str(line).partition("|")
-        if name.strip():
-            entries.append((name.strip(), title.strip() or os.path.basename(name.strip())))
-    return entries
+    """``[(file, title)]`` from ``Attachments``; the title defaults to the
+    file name."""
+    return [(name, title or os.path.basename(name)) for name, title in list_entries(value)]
 
 
 def render_stamp():
@@ -74,8 +60,7 @@ def drop_stale_content_cache(cache_path, stamp):
             if name.endswith(("Generator", "-Readers")):
                 os.remove(os.path.join(cache_path, name))
     os.makedirs(cache_path, exist_ok=True)
-    with open(stamp_file, "w", encoding="utf-8") as handle:
-        handle.write(stamp)
+    write_atomic(Path(stamp_file), stamp.encode("utf-8"))
     return True
 
 
@@ -94,14 +79,14 @@ def _attachments(instance):
     for name, title in attachment_entries(instance.metadata.get("attachments")):
         path = resolve_media_path(settings["PATH"], instance.source_path, name)
         extension = os.path.splitext(name)[1].lower()
-        if path is None or extension not in ATTACHMENT_TYPES:
+        if path is None or extension not in ATTACHMENT_KINDS:
             continue
         source = os.path.join(settings["PATH"], path)
         if not os.path.isfile(source):
             continue
         target = f"{settings.get('ATTACHMENTS_URL', 'tai-lieu')}/{instance.slug}/{os.path.basename(path)}"
         instance.attachments_list.append({
-            "title": title, "kind": KINDS.get(extension, extension[1:].upper()),
+            "title": title, "kind": ATTACHMENT_KINDS[extension],
             "size": os.path.getsize(source), "url": f"{settings['SITEURL']}/{target}",
             "source": source, "target": target,
         })

@@ -22,7 +22,7 @@ from pelican import signals
 
 from content_check import fail_cleanly
 from photos.pipeline import PhotoCache, PhotoError, publish_files
-from vi_locale.formatting import TIMEZONE
+from vi_locale.formatting import TIMEZONE, to_vn
 
 from .model import load_banners, redirect_path, slot_banners
 
@@ -44,7 +44,7 @@ def build_now(settings):
     pinned = settings.get("BANNERS_NOW")
     if pinned:
         moment = datetime.datetime.fromisoformat(pinned)
-        return moment if moment.tzinfo else moment.replace(tzinfo=TIMEZONE)
+        return to_vn(moment)
     return datetime.datetime.now(TIMEZONE)
 
 

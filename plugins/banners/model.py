@@ -17,7 +17,7 @@ from PIL import Image
 from content_check.links import url_scheme
 from content_check.rules import Problem
 from content_check.site import resolve_media_path
-from vi_locale.formatting import TIMEZONE
+from vi_locale.formatting import to_vn
 
 KEYS = ("id", "title", "image", "link", "slot", "order", "start", "end", "new_tab")
 REQUIRED = ("id", "title", "image", "link", "slot")
@@ -73,7 +73,7 @@ def parse_moment(value, is_end):
             return None
     else:
         return None
-    return moment.replace(tzinfo=TIMEZONE) if moment.tzinfo is None else moment.astimezone(TIMEZONE)
+    return to_vn(moment)
 
 
 def is_safe_link(link):

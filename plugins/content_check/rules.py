@@ -19,7 +19,8 @@ ARTICLE_KEYS = {
 PAGE_KEYS = {"title", "slug", "summary", "status", "template", "modified", "lang", "image", "imagecaption", "order"}
 REQUIRED = {"article": ("title", "date", "category"), "page": ("title",)}
 STATUSES = {"published", "draft", "hidden"}
-BOOLEANS = {"true", "false", "yes", "no", "có", "không", "1", "0"}
+TRUE = {"true", "yes", "1", "có"}
+BOOLEANS = TRUE | {"false", "no", "0", "không"}
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
 
@@ -76,19 +77,33 @@ def parse_header(text):
     return fields, problems, end
 
 
+def parse_bool(value):
+    """``Featured: true`` and friends (the values ``BOOLEANS`` accepts)."""
+    return str(value).strip().lower() in TRUE
+
+
+def list_entries(value):
+    """``[(file, caption)]`` of a list key (``Gallery``, ``Attachments``):
+    one ``file | caption`` per line, as Pelican's list or as one string."""
+    lines = value if isinstance(value, list) else str(value or "").splitlines()
+    entries = []
+    for line in lines:
+        name, _, caption = str(line).partition("|")
+        if name.strip():
+            entries.append((name.strip(), caption.strip()))
+    return entries
+
+
 def header_entries(fields, key):
     """``[(line, file, caption)]`` of a list key such as ``Gallery`` or
     ``Attachments``: one ``file | caption`` per line (caption optional)."""
     if key not in fields:
         return []
     start, value = fields[key]
-    entries = []
     # the value's first line sits on the key's own line; the rest follow it
-    for index, raw in enumerate(value.split("\n")):
-        name, _, caption = raw.strip().partition("|")
-        if name.strip():
-            entries.append((start + index, name.strip(), caption.strip()))
-    return entries
+    return [(start + index, name, caption)
+            for index, raw in enumerate(value.split("\n"))
+            for name, caption in list_entries(raw)]
 
 
 def parse_date(value):

@@ -15,10 +15,14 @@ from .links import find_links, is_unsafe_url, url_scheme
 from .rules import Problem, check_header, header_entries, parse_header
 
 PHOTO_TYPES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff"}
-ATTACHMENT_TYPES = {
-    ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods",
-    ".odp", ".rtf", ".txt", ".csv", ".zip", ".rar", ".7z", ".mp3", ".mp4",
+# Attachment types and how readers see them named ("PDF, 1,2 MB").
+ATTACHMENT_KINDS = {
+    ".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".odt": "Văn bản ODT", ".rtf": "RTF",
+    ".xls": "Excel", ".xlsx": "Excel", ".ods": "Bảng tính ODS", ".csv": "CSV",
+    ".ppt": "PowerPoint", ".pptx": "PowerPoint", ".odp": "Trình chiếu ODP", ".txt": "Văn bản",
+    ".zip": "ZIP", ".rar": "RAR", ".7z": "7z", ".mp3": "Âm thanh MP3", ".mp4": "Video MP4",
 }
+ATTACHMENT_TYPES = frozenset(ATTACHMENT_KINDS)
 
 
 @dataclass
@@ -48,6 +52,12 @@ class Document:
 
     def line(self, key):
         return self.fields.get(key, (1, ""))[0]
+
+
+def is_local_reference(url):
+    """``photo.jpg``, ``../x.png``: a file of the content tree, written
+    relative to the article (not a URL, a site path, an anchor or ``{static}``)."""
+    return bool(url) and url_scheme(url) is None and not url.startswith(("/", "#", "{"))
 
 
 def resolve_media_path(content_root, source_path, reference):
@@ -161,7 +171,7 @@ def check_media(document, settings):
         exists(line, "Attachments", name, ATTACHMENT_TYPES, "loại tệp đính kèm")
 
     for line, kind, url, text, title in document.links:
-        if kind != "image" or url_scheme(url) or url.startswith(("/", "{", "#")):
+        if kind != "image" or not is_local_reference(url):
             continue
         if exists(line, "ảnh trong bài", url, PHOTO_TYPES, "ảnh"):
             if not text.strip():

@@ -15,25 +15,18 @@ with ``--fatal warnings`` and so fails on the same problems.
 import json
 import logging
 import os
+from pathlib import Path
 
 from pelican import signals
 
 from content_check import fail_cleanly
 
+from .counter import write_atomic
 from .feeds import FeedError, parse_covid, parse_time, parse_views, parse_visitors, read_json, region_sentence
 
 logger = logging.getLogger(__name__)
 
 FEED_FILES = {"visitors": "visitors.json", "views": "views.json", "covid": "covid.json"}
-
-
-def _sources(raw):
-    """File names of the disease.sh responses a covid feed refers to."""
-    regions = raw.get("regions") if isinstance(raw, dict) else None
-    return sorted({
-        r["source"] for r in regions or []
-        if isinstance(r, dict) and isinstance(r.get("source"), str)
-    })
 
 
 def load_feed(name, folder):
@@ -120,10 +113,7 @@ def load_all(folder, cache_file, live_folder=None):
         published[filename] = raw
         published.update(sources)
     os.makedirs(os.path.dirname(cache_file) or ".", exist_ok=True)
-    temporary = cache_file + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(last_good, handle, ensure_ascii=False)
-    os.replace(temporary, cache_file)
+    write_atomic(Path(cache_file), json.dumps(last_good, ensure_ascii=False).encode("utf-8"))
     return values, published
 
 

@@ -11,7 +11,7 @@ import datetime
 import json
 import os
 
-from vi_locale.formatting import TIMEZONE, vi_number
+from vi_locale.formatting import to_vn, vi_number
 
 
 class FeedError(ValueError):
@@ -52,7 +52,7 @@ def parse_time(value, field="updated"):
         moment = datetime.datetime.fromisoformat(value)
     except ValueError:
         raise FeedError(field, f"thời gian không hợp lệ: {value[:40]!r} (invalid ISO 8601 time)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=TIMEZONE)
+    return to_vn(moment)
 
 
 def _require_object(data):

@@ -7,9 +7,7 @@ not change unless its inputs do.
 
 from pelican import signals
 
-
-def parse_bool(value):
-    return str(value).strip().lower() in {"true", "yes", "1", "có", "co"}
+from content_check.rules import parse_bool
 
 
 def order_categories(categories, menu):

@@ -15,10 +15,8 @@ import logging
 import os
 
 from pelican import signals
-from pelican.contents import Article
-
-from content_check.links import url_scheme
-from content_check.site import resolve_media_path
+from content_check.rules import list_entries
+from content_check.site import is_local_reference, resolve_media_path
 
 from .html import ARTICLE_SIZES, body_image_sources, picture_html, replace_images
 from .pipeline import PhotoCache, PhotoError, publish_files
@@ -26,41 +24,24 @@ from .pipeline import PhotoCache, PhotoError, publish_files
 logger = logging.getLogger(__name__)
 
 
-def gallery_entries(value):
-    """``[(file, caption)]`` from the ``Gallery`` metadata (one ``file |
-    caption`` per line, as a list or a string)."""
-    lines = value if isinstance(value, list) else str(value or "").splitlines()
-    entries = []
-    for line in lines:
-        name, _, caption = str(line).partition("|")
-        if name.strip():
-            entries.append((name.strip(), caption.strip()))
-    return entries
-
-
-def _is_local(src):
-    return bool(src) and url_scheme(src) is None and not src.startswith(("/", "#", "{"))
-
-
 def references(instance):
     """Every local photo an article or page uses, as written by the staff."""
     found = []
     if instance.metadata.get("image"):
         found.append(instance.metadata["image"])
-    found += [name for name, _ in gallery_entries(instance.metadata.get("gallery"))]
-    found += [src for src in body_image_sources(instance._content or "") if _is_local(src)]
+    found += [name for name, _ in list_entries(instance.metadata.get("gallery"))]
+    found += [src for src in body_image_sources(instance._content or "") if is_local_reference(src)]
     return list(dict.fromkeys(found))
 
 
 class PhotoView:
     """What templates get for one photo: ``article.lead_image`` etc."""
 
-    def __init__(self, photo, prefix, public_prefix, caption="", alt=""):
+    def __init__(self, photo, prefix, public_prefix, caption=""):
         self.photo, self.prefix, self.caption = photo, prefix, caption
-        self.alt = alt or caption
+        self.alt = caption
         largest = photo.renditions[-1]
         self.width, self.height = largest.width, largest.height
-        self.url = f"{prefix}/{largest.jpeg}"
         self.public_url = f"{public_prefix}/{largest.jpeg}"  # Open Graph needs an absolute URL
 
     def picture(self, sizes=ARTICLE_SIZES, lazy=True):
@@ -76,20 +57,21 @@ def _process(instances, settings, output_path):
     url_dir = settings.get("PHOTOS_URL", "anh")
     prefix = f"{settings['SITEURL']}/{url_dir}"
     public_prefix = f"{settings.get('PUBLIC_URL') or settings['SITEURL']}/{url_dir}"
-    wanted = {}
+    wanted = {}  # id(instance) -> {reference: path}
     for instance in instances:
         for reference in references(instance):
             path = resolve_media_path(root, instance.source_path, reference)
             if path and os.path.isfile(os.path.join(root, path)):
-                wanted[(id(instance), reference)] = os.path.join(root, path)
+                wanted.setdefault(id(instance), {})[reference] = os.path.join(root, path)
     cache = PhotoCache(os.path.join(settings["CACHE_PATH"], "photos"))
-    results = cache.process_many(sorted(set(wanted.values())), workers=settings.get("PHOTO_WORKERS", 2))
+    paths = {path for mine in wanted.values() for path in mine.values()}
+    results = cache.process_many(sorted(paths), workers=settings.get("PHOTO_WORKERS", 2))
     if cache.stats["processed"]:
         logger.info("Photos: %(processed)d processed, %(reused)d reused from cache", cache.stats)
 
     kept, files = [], []
     for instance in instances:
-        mine = {ref: results[path] for (owner, ref), path in wanted.items() if owner == id(instance)}
+        mine = {ref: results[path] for ref, path in wanted.get(id(instance), {}).items()}
         broken = {ref: r for ref, r in mine.items() if isinstance(r, PhotoError)}
         if broken:
             for reference, error in broken.items():
@@ -100,10 +82,10 @@ def _process(instances, settings, output_path):
             continue
         for photo in mine.values():
             files += photo.files()
-        view = lambda ref, caption="", alt="": PhotoView(mine[ref], prefix, public_prefix, caption, alt)  # noqa: E731
+        view = lambda ref, caption="": PhotoView(mine[ref], prefix, public_prefix, caption)  # noqa: E731
         image = instance.metadata.get("image")
         instance.lead_image = view(image, instance.metadata.get("imagecaption", "")) if image in mine else None
-        instance.gallery = [view(name, caption) for name, caption in gallery_entries(
+        instance.gallery = [view(name, caption) for name, caption in list_entries(
             instance.metadata.get("gallery")) if name in mine]
 
         def rewrite(attributes):

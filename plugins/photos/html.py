@@ -1,7 +1,7 @@
 """``<picture>`` markup for processed photos (pure functions)."""
 
 import re
-from html import escape
+from html import escape, unescape
 
 from markupsafe import Markup
 
@@ -33,7 +33,8 @@ def picture_html(photo, prefix, alt="", sizes=ARTICLE_SIZES, lazy=True, thumb=Fa
 
 
 def img_attributes(tag):
-    return {name.lower(): value for name, value in ATTRIBUTE.findall(tag)}
+    # values come from rendered HTML (escaped); picture_html escapes again
+    return {name.lower(): unescape(value) for name, value in ATTRIBUTE.findall(tag)}
 
 
 def body_image_sources(content):

@@ -47,6 +47,8 @@ from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageError
 
+from vi_locale.formatting import vi_number
+
 try:  # LittleCMS is optional in Pillow builds; without it profiles are dropped.
     from PIL import ImageCms
 except ImportError:  # pragma: no cover - depends on the Pillow build
@@ -135,18 +137,13 @@ def _one_line(exc):
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _vi_number(n):
-    """1234567 -> '1.234.567' (Vietnamese groups thousands with dots)."""
-    return f"{n:,}".replace(",", ".")
-
-
 def _too_large(pixels, limit, path):
     if pixels is None:
-        return PhotoError("too-large", f"giới hạn {_vi_number(limit)} điểm ảnh",
+        return PhotoError("too-large", f"giới hạn {vi_number(limit)} điểm ảnh",
                           f"limit {limit} pixels", path)
     return PhotoError(
         "too-large",
-        f"{_vi_number(pixels)} điểm ảnh, vượt giới hạn {_vi_number(limit)}",
+        f"{vi_number(pixels)} điểm ảnh, vượt giới hạn {vi_number(limit)}",
         f"{pixels} pixels, limit {limit}",
         path,
     )
@@ -660,7 +657,7 @@ def _check_animation_size(im, path):
     if limit is not None and total > limit:
         raise PhotoError(
             "too-large",
-            f"ảnh động tổng cộng {_vi_number(total)} điểm ảnh, vượt giới hạn {_vi_number(limit)}",
+            f"ảnh động tổng cộng {vi_number(total)} điểm ảnh, vượt giới hạn {vi_number(limit)}",
             f"animation totals {total} pixels, limit {limit}",
             path,
         )

@@ -19,7 +19,8 @@ def nfc(text):
     return unicodedata.normalize("NFC", text) if isinstance(text, str) else text
 
 
-def _local(moment):
+def to_vn(moment):
+    """``moment`` in Vietnam time; a naive time is taken to be Vietnam time."""
     if moment.tzinfo is None:
         return moment.replace(tzinfo=TIMEZONE)
     return moment.astimezone(TIMEZONE)
@@ -27,17 +28,17 @@ def _local(moment):
 
 def vi_datetime(moment):
     """``Thứ Hai, 23/03/2020 08:15`` (the article page's date line)."""
-    return format_datetime(_local(moment), "EEEE, dd/MM/yyyy HH:mm", locale=LOCALE)
+    return format_datetime(to_vn(moment), "EEEE, dd/MM/yyyy HH:mm", locale=LOCALE)
 
 
 def vi_date(moment):
     """``23/03/2020`` (list pages)."""
-    return format_datetime(_local(moment), "dd/MM/yyyy", locale=LOCALE)
+    return format_datetime(to_vn(moment), "dd/MM/yyyy", locale=LOCALE)
 
 
 def vi_bulletin_time(moment):
     """``11h00 ngày 14/8/2020`` (the style of the bulletin widget)."""
-    local = _local(moment)
+    local = to_vn(moment)
     return f"{local:%H}h{local:%M} ngày {local.day}/{local.month}/{local.year}"
 
 
@@ -67,7 +68,7 @@ def vi_filesize(size):
 
 def iso_datetime(moment):
     """ISO 8601 with the +07:00 offset, for ``<time datetime>`` and metadata."""
-    return _local(moment).isoformat(timespec="seconds")
+    return to_vn(moment).isoformat(timespec="seconds")
 
 
 FILTERS = {
