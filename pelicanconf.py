@@ -13,7 +13,6 @@ import sys
 SITENAME = "Ban Tuyên giáo Tỉnh ủy Bình Phước"
 SITE_SUPERTITLE = "Đảng Cộng sản Việt Nam"
 SITE_TAGLINE = "Trang thông tin điện tử của Ban Tuyên giáo Tỉnh ủy Bình Phước"
-PROVINCE = "Bình Phước"
 SITE_EMBLEM = "images/emblem.png"
 SITE_HEADER_IMAGE = "images/header-bg.jpg"
 SITE_DEFAULT_IMAGE = "images/og-default.jpg"

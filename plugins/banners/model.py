@@ -9,7 +9,7 @@ import datetime
 import difflib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
 from PIL import Image
@@ -36,7 +36,6 @@ class Banner:
     end: datetime.datetime = None     # first moment no longer shown
     new_tab: bool = False
     line: int = 0
-    rendered: dict = field(default_factory=dict)
 
     @property
     def external(self):

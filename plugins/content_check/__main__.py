@@ -15,14 +15,9 @@ import unicodedata
 
 from pelican.settings import read_settings
 
-from .site import check_site, read_documents, slug_of, url_of
+from vi_locale.formatting import TIMEZONE
 
-try:
-    from vi_locale.formatting import TIMEZONE
-except ImportError:  # pragma: no cover - vi_locale ships beside this plugin
-    from zoneinfo import ZoneInfo
-
-    TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+from .site import check_site, read_documents, slug_of
 
 TEMPLATE = """Title: {title}
 Date: {date}

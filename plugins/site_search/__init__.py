@@ -1,10 +1,9 @@
 """Static full-text search: Pagefind indexes the finished site.
 
-* At ``generator_init`` three Jinja filters are installed for the theme's
-  ``partials/search_meta.html``: ``fold_d`` (``Đại hội`` → ``Dại hội``),
-  ``search_fold`` (the đ-words of HTML/text, folded, each once) and
-  ``search_fold_entry`` (the same for everything indexed of an article or
-  page). They put a đ→d copy of the title and of the đ-words into
+* At ``generator_init`` two Jinja filters are installed for the theme's
+  ``partials/search_meta.html``: ``fold_d`` (``Đại hội`` → ``Dại hội``) and
+  ``search_fold_entry`` (the đ-words, folded, each once, of everything
+  indexed of an article or page). They put a đ→d copy of the title and of the đ-words into
   ``<head>`` as searchable Pagefind metadata: Pagefind folds tone marks
   itself (``hoi`` finds ``hội``) but ``đ``/``Đ`` have no Unicode
   decomposition, so without that copy ``dai`` would never reach ``đại``.
@@ -100,12 +99,6 @@ def entry_fold(entry):
     return search_fold(*indexed_parts(entry))
 
 
-def fold_query(query):
-    """What the browser does to a query (mirrored in search.js): NFC, then
-    đ→d. Returned for tests; equal to the query when it has no đ."""
-    return fold_d(" ".join((query or "").split()))
-
-
 def pagefind_command(site, exclude_selectors=DEFAULT_EXCLUDE_SELECTORS, language=LANGUAGE):
     """The Pagefind command line that indexes ``site`` into ``site/pagefind``."""
     command = [
@@ -171,7 +164,6 @@ def _megabytes(size):
 
 
 def _add_filters(generator):
-    generator.env.filters["search_fold"] = search_fold
     generator.env.filters["fold_d"] = fold_d
     generator.env.filters["search_fold_entry"] = entry_fold
 
