@@ -168,7 +168,7 @@ def banner_site(content):
 def test_rendered_slots(banner_site, tmp_path):
     site = build(banner_site, tmp_path, extra=["-e", 'BANNERS_NOW="2020-09-01T23:00:00"'])
     page = site.soup("index.html")
-    sidebar = page.select_one(".sidebar .widget--banners")
+    sidebar = page.select_one(".sidebar .banner-slot--sidebar")
     items = sidebar.select(".banner")
     assert [i.img["alt"] for i in items] == ["Thứ nhất <b>đậm</b>", "Thứ hai", "Sắp tới"]  # order; ended gone
     first, second, upcoming = items
@@ -187,7 +187,7 @@ def test_rendered_slots(banner_site, tmp_path):
     redirect = site.soup("chuyen-huong/thu-nhat.html")
     assert "url=https://nhandan.vn" in redirect.select_one("meta[http-equiv=refresh]")["content"]
     # a slot with only an upcoming banner is hidden, heading included
-    links = page.select_one(".widget--links")
+    links = page.select_one(".banner-slot--lien-ket")
     assert links.has_attr("hidden") and links.h2.get_text() == "Liên kết website"
     assert page.select_one("script[src$='banner-schedule.js']") is not None
     assert "<b>đậm</b>" not in site.text("index.html")
@@ -196,11 +196,11 @@ def test_rendered_slots(banner_site, tmp_path):
 def test_empty_slot_has_no_heading(banner_site, tmp_path):
     site = build(banner_site, tmp_path, extra=["-e", 'BANNERS_NOW="2020-09-03T08:00:00"'])
     page = site.soup("index.html")
-    assert page.select_one(".widget--links") is not None  # now active
+    assert page.select_one(".banner-slot--lien-ket") is not None  # now active
     (banner_site / "banners.yml").write_text(SITE_BANNERS.split("- id: chi-sap-toi")[0], encoding="utf-8")
     site = build(banner_site, tmp_path / "2", extra=["-e", 'BANNERS_NOW="2020-09-03T08:00:00"'])
     page = site.soup("index.html")
-    assert page.select_one(".widget--links") is None
+    assert page.select_one(".banner-slot--lien-ket") is None
     assert "Liên kết website" not in page.get_text()
 
 
@@ -253,7 +253,7 @@ def test_upcoming_banner_appears_when_the_page_clock_passes_its_start(banner_sit
         page.clock.install(time=_moment("2020-09-01T23:59:00"))
         page.goto(base + "/")
         upcoming = page.locator(".banner img[alt='Sắp tới']")
-        links_slot = page.locator(".widget--links")
+        links_slot = page.locator(".banner-slot--lien-ket")
         assert upcoming.is_hidden() and links_slot.is_hidden()
         page.clock.run_for(61_000)  # past midnight, Vietnam time
         assert upcoming.is_visible()

@@ -105,6 +105,8 @@ def _render(generators):
         }
     publish_files(sorted(set(published)), cache.files_dir, os.path.join(output, settings.get("PHOTOS_URL", "anh")))
     generator.context["banner_slots"] = context_slots
+    # the schedule script is loaded only where a banner has dates
+    generator.context["banner_schedule_needed"] = any(s["scheduled"] for s in context_slots.values())
 
 
 def register():

@@ -55,6 +55,7 @@ def _finalize(generator):
             : settings.get("HOME_LATEST_SIZE", 8)
         ],
         home_blocks=[(c, by_category[c][:size]) for c in categories],
+        archive_years=sorted({a.date.year for a in articles}, reverse=True),  # search filter
     )
 
 
