@@ -107,17 +107,21 @@ def test_internal_links_must_lead_somewhere(site):
             "[không có](/xay-dung-dang/khong-ton-tai.html)\n\n"
             "[tệp](https://tuyengiao.binhphuoc.gov.vn/khong-co.html)\n")
     article(body=body)
-    found = messages()
-    assert len([m for m in found if "trang không tồn tại" in m]) == 2
+    found = [m for m in messages() if "trang không tồn tại" in m]
+    assert len(found) == 2
     assert any(":11: liên kết tới trang không tồn tại '/xay-dung-dang/khong-ton-tai.html'" in m for m in found)
+    assert any(":13: liên kết tới trang không tồn tại 'https://tuyengiao.binhphuoc.gov.vn/khong-co.html'" in m
+               for m in found)
 
 
 def test_duplicate_slugs(site):
     _, article, messages = site
     article(slug="mot")
     article(slug="hai")  # same title → same address
-    found = messages()
-    assert any("trùng địa chỉ" in m and "duplicate slug" in m for m in found)
+    found = [m for m in messages() if "trùng địa chỉ" in m]
+    assert len(found) == 1
+    assert found[0].startswith("content/articles/xay-dung-dang/mot/index.md:1: trùng địa chỉ với "
+                               "content/articles/xay-dung-dang/hai/index.md")
 
 
 def test_header_rules_are_part_of_check(site):

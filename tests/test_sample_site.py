@@ -3,6 +3,8 @@
 import re
 import xml.etree.ElementTree as ET
 
+from conftest import ROOT
+
 SEED = "xay-dung-dang/ket-qua-va-mot-so-kinh-nghiem-tu-dai-hoi-diem-cap-co-so.html"
 SEED_TITLE = "Kết quả và một số kinh nghiệm từ đại hội điểm cấp cơ sở"
 HEADINGS = [
@@ -44,15 +46,30 @@ def test_seed_article_page(sample_site):
     assert sample_site.exists(page.select_one(".figure--lead img")["src"].lstrip("/"))
 
 
+def sample_articles():
+    """(date, title, category) of every published sample article, newest first."""
+    found = []
+    for path in (ROOT / "content" / "articles").glob("*/*/index.md"):
+        header = dict(line.split(": ", 1) for line in path.read_text(encoding="utf-8").split("\n\n")[0].splitlines()
+                      if ": " in line)
+        if header.get("Status") != "draft":
+            found.append((header["Date"], header["Title"], header["Category"]))
+    return sorted(found, reverse=True)
+
+
 def test_seed_article_extras(sample_site):
     page = sample_site.soup(SEED)
-    assert page.select_one(".article__views") is not None
+    views = page.select_one(".article__views")
+    assert views.get_text(" ", strip=True) == "Lượt xem: 185" and not views.has_attr("hidden")
     assert page.select_one("#binh-luan").get_text(strip=True) == "Bình luận"
-    related = page.select(".block--related a")
-    assert related, "Các tin khác must list articles of the same category"
-    for link in related:
-        assert link["href"].startswith("/xay-dung-dang/")
-        assert link["href"] != "/" + SEED
+    # "Các tin khác": the same category, those published just before first,
+    # topped up with those just after (closest first)
+    same = [(d, t) for d, t, c in sample_articles() if c == "Xây dựng Đảng"]
+    seed_date = next(d for d, t in same if t == SEED_TITLE)
+    older = [t for d, t in same if d < seed_date]
+    newer = [t for d, t in reversed(same) if d > seed_date]
+    related = [a.get_text(strip=True) for a in page.select(".block--related a")]
+    assert related == (older + newer)[:6] and len(related) == len(same) - 1
     assert page.select_one(".breadcrumb a[href='/xay-dung-dang/']").get_text() == "Xây dựng Đảng"
 
 
@@ -96,7 +113,8 @@ def test_home_page(sample_site):
     assert "Giới thiệu" in menu and "Liên hệ" in menu
     blocks = [h.get_text(strip=True) for h in home.select(".block--category .block__title")]
     assert blocks == menu[1:6]
-    assert len(home.select(".block--latest .news-item")) >= 5
+    latest = [a.get_text(strip=True) for a in home.select(".block--latest .news-item__title a")]
+    assert latest == [t for _, t, _ in sample_articles() if t != SEED_TITLE][:8]
     footer = home.select_one(".site-footer").get_text()
     assert "Đồng Xoài" in footer
 
