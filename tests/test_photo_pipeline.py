@@ -198,32 +198,30 @@ def test_cmyk_jpeg_not_inverted(tmp_path):
         assert near(pixel(tmp_path / "out" / name, (10, 10)), (0, 255, 255)), name
 
 
-def test_palette_png(tmp_path):
-    im = Image.new("P", (60, 40))
-    im.putpalette([*RED, *GREEN, *BLUE] + [0] * (253 * 3))
-    ImageDraw.Draw(im).rectangle([30, 0, 59, 39], fill=2)
-    source = tmp_path / "palette.png"
-    im.save(source)
+def assert_halves(tmp_path, source, left, right):
+    """Every published file of ``source`` shows ``left`` | ``right``."""
     photo = process_photo(source, tmp_path / "out")
     for _, _, name in outputs(photo):
         path = tmp_path / "out" / name
         w, h = Image.open(path).size
-        assert near(pixel(path, (2, h // 2)), RED), name
-        assert near(pixel(path, (w - 3, h // 2)), BLUE), name
+        assert near(pixel(path, (2, h // 2)), left), name
+        assert near(pixel(path, (w - 3, h // 2)), right), name
+
+
+def test_palette_png(tmp_path):
+    im = Image.new("P", (60, 40))
+    im.putpalette([*RED, *GREEN, *BLUE] + [0] * (253 * 3))
+    ImageDraw.Draw(im).rectangle([30, 0, 59, 39], fill=2)
+    im.save(tmp_path / "palette.png")
+    assert_halves(tmp_path, tmp_path / "palette.png", RED, BLUE)
 
 
 def test_palette_png_with_transparency_flattened_on_white(tmp_path):
     im = Image.new("P", (60, 40), 0)
     im.putpalette([*RED, *GREEN] + [0] * (254 * 3))
     ImageDraw.Draw(im).rectangle([30, 0, 59, 39], fill=1)
-    source = tmp_path / "palette-trns.png"
-    im.save(source, transparency=0)  # index 0 (red) is transparent
-    photo = process_photo(source, tmp_path / "out")
-    for _, _, name in outputs(photo):
-        path = tmp_path / "out" / name
-        w, h = Image.open(path).size
-        assert near(pixel(path, (2, h // 2)), WHITE), name
-        assert near(pixel(path, (w - 3, h // 2)), GREEN), name
+    im.save(tmp_path / "palette-trns.png", transparency=0)  # index 0 (red) is transparent
+    assert_halves(tmp_path, tmp_path / "palette-trns.png", WHITE, GREEN)
 
 
 def test_16_bit_greyscale_scaled_not_clipped(tmp_path):
