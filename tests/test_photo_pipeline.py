@@ -690,3 +690,24 @@ def test_banner_errors_and_cache(tmp_path):
     assert again.stats == {"processed": 0, "reused": 1, "failed": 0}
     with Image.open(cache.files_dir / first["src"]) as im:
         assert im.n_frames == 4 and im.info["loop"] == 0
+
+
+def test_warm_run_does_not_read_unchanged_photos(tmp_path, monkeypatch):
+    """Size and modification time recorded: no hashing of unchanged files."""
+    import photos.pipeline as pipeline
+
+    source = tmp_path / "a.jpg"
+    Image.new("RGB", (600, 400), RED).save(source)
+    first = PhotoCache(tmp_path / "cache").process_many([str(source)], workers=1)[str(source)]
+
+    def must_not_hash(path):
+        raise AssertionError(f"{path} was read again")
+
+    monkeypatch.setattr(pipeline, "photo_digest", must_not_hash)
+    cache = PhotoCache(tmp_path / "cache")
+    assert cache.process_many([str(source)], workers=1)[str(source)] == first
+    assert cache.stats == {"processed": 0, "reused": 1, "failed": 0}
+    monkeypatch.undo()
+    Image.new("RGB", (600, 400), GREEN).save(source)  # new bytes, new mtime
+    changed = PhotoCache(tmp_path / "cache").process_many([str(source)], workers=1)[str(source)]
+    assert changed.digest != first.digest
