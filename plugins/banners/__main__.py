@@ -7,25 +7,24 @@ Clicks are the page views of the banner's redirect page
 """
 
 import argparse
-import json
 import os
 import sys
 import unicodedata
 
 from pelican.settings import read_settings
 
+from live_widgets.feeds import FeedError, parse_views, read_json
+
 from . import banners_path, build_now
 from .model import load_banners, redirect_path, status_text
 
 
 def load_views(paths):
+    """Page views from the first valid ``views.json`` of ``paths``."""
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as handle:
-                views = json.load(handle).get("views", {})
-            if isinstance(views, dict):
-                return views
-        except (OSError, ValueError, AttributeError):
+            return parse_views(read_json(path))
+        except FeedError:
             continue
     return {}
 
