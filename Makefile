@@ -86,4 +86,4 @@ stats: $(SITE_STAMP)
 
 clean:
 	# keeps cache/stats-state.json: the counter needs it to never count a log line twice
-	rm -rf output output.staging output.old cache/pelican cache/photos cache/live-widgets.json tests/artifacts
+	rm -rf output output.staging output.old cache/pelican tests/artifacts
