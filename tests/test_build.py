@@ -66,3 +66,17 @@ def test_bad_date_names_file_and_line(tiny_content, tmp_path):
     assert result.returncode != 0
     assert "articles/bai/index.md:2: Date:" in result.stdout
     assert not (tmp_path / "output" / "index.html").exists()
+
+
+def test_preview_shows_a_broken_draft_only_as_a_draft(tiny_content, tmp_path):
+    """Without --fatal (make devserver) a draft whose header breaks before
+    `Status: draft` is previewed under /ban-nhap/, never published."""
+    broken = dict(HEADER)
+    broken["Author"] = "H. Sơn\nTác giả phụ P.V"  # no colon: the header ends here
+    broken["Status"] = "draft"
+    write_article(tiny_content / "articles", "nhap", broken, BODY)
+    result = run_pelican(tiny_content, tmp_path / "output", fatal=None)
+    assert result.returncode == 0, result.stdout
+    assert "articles/nhap/index.md:6:" in result.stdout
+    assert (tmp_path / "output" / "ban-nhap" / "dai-hoi-dang-bo-xa-dong-tien.html").exists()
+    assert not (tmp_path / "output" / "xay-dung-dang" / "dai-hoi-dang-bo-xa-dong-tien.html").exists()

@@ -48,8 +48,17 @@ def report(problems, stream=None):
                      warnings, warnings)
 
 
+# Files whose problems are errors: in `make devserver` (not fatal) such an
+# article still previews, but only as a draft. A header broken before its
+# `Status: draft` line must never make a draft look published.
+_broken_sources = set()
+
+
 def _check(generator):
-    report(check_site(generator.settings))
+    problems = check_site(generator.settings)
+    _broken_sources.clear()
+    _broken_sources.update(os.path.abspath(p.path) for p in problems if p.severity == "error")
+    report(problems)
 
 
 def _check_rendered(instance):
@@ -57,6 +66,8 @@ def _check_rendered(instance):
     event handler or active tag reaches a published page."""
     if not isinstance(instance, (Article, Page)):
         return
+    if os.path.abspath(instance.source_path) in _broken_sources:
+        instance.status = "draft"
     for field in (instance._content, instance.metadata.get("summary")):
         for message in rendered_problems(field):
             fail_cleanly(logger.error, "%s: %s", os.path.relpath(instance.source_path), message)
