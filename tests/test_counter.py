@@ -82,19 +82,21 @@ def test_timestamps_with_any_offset_become_the_same_instant():
             counter.parse_timestamp(bad)
 
 
-def test_parse_line_reads_combined_lines_and_rejects_malformed_ones():
-    record = counter.parse_line(hit("113.161.72.14", "2020-08-14 10:00:00", "/a/b.html?x=1", 304))
-    assert record == counter.Record("113.161.72.14", 1597374000, "GET /a/b.html?x=1 HTTP/1.1", 304, CHROME)
-    # Apache escapes quotes inside fields; the agent is still read whole.
-    escaped = ('1.2.3.4 - - [14/Aug/2020:10:00:00 +0700] "GET /x.html HTTP/1.1" 200 5 "-" '
-               '"Mozilla/5.0 \\"quoted\\" agent" "extra field"\n')
-    assert counter.parse_line(escaped).user_agent == 'Mozilla/5.0 \\"quoted\\" agent'
-    ipv6 = '2001:ee0:4f0a::1 - - [14/Aug/2020:10:00:00 +0700] "GET / HTTP/2.0" 200 5 "-" "UA"'
-    assert counter.parse_line(ipv6).ip == "2001:ee0:4f0a::1"
-    for bad in ("", "garbage", hit("1.2.3.4", "2020-08-14 10:00:00", "/")[:70],
-                '1.2.3.4 - - [14/Aug/2020:10:00:00 +0700] "GET / HTTP/1.1" 200 5\n',  # common, not combined
-                hit("1.2.3.4", "2020-08-14 10:00:00", "/").replace("Aug", "Foo")):
-        assert counter.parse_line(bad) is None
+def test_odd_and_malformed_lines_through_a_run(tmp_path):
+    lines = [
+        hit("113.161.72.14", "2020-08-14 10:00:00", "/a/b.html?x=1", 304),
+        # Apache escapes quotes inside fields; the agent is still read whole.
+        '1.2.3.4 - - [14/Aug/2020:10:00:01 +0700] "GET /x.html HTTP/1.1" 200 5 "-" '
+        '"Mozilla/5.0 \\"quoted\\" agent" "extra field"\n',
+        '2001:ee0:4f0a::1 - - [14/Aug/2020:10:00:02 +0700] "GET /x.html HTTP/2.0" 200 5 "-" "UA"\n',
+        "garbage\n",
+        hit("1.2.3.4", "2020-08-14 10:00:03", "/")[:70] + "\n",
+        '1.2.3.4 - - [14/Aug/2020:10:00:04 +0700] "GET / HTTP/1.1" 200 5\n',  # common, not combined
+        hit("1.2.3.4", "2020-08-14 10:00:05", "/").replace("Aug", "Foo"),
+    ]
+    summary, visitors, views = count(tmp_path, write(tmp_path / "access.log", lines))
+    assert (summary.lines, summary.malformed, summary.page_views, summary.visits) == (7, 4, 3, 3)
+    assert views["views"] == {"x.html": 2, "a/b.html": 1}
 
 
 @pytest.mark.parametrize("agent", [
@@ -150,24 +152,30 @@ def test_page_paths_and_views_keys():
     assert counter.request_page("\\x16\\x03\\x01") is None
 
 
-def test_page_view_rule_on_records():
-    def view(target, status=200, agent=CHROME, method="GET"):
-        return counter.is_page_view(counter.parse_line(hit("1.2.3.4", "2020-08-14 10:00:00", target,
-                                                           status, agent, method)))
-    assert view("/a/b.html") and view("/a/b.html", 304) and view("/")
-    assert not view("/a/b.html", 404) and not view("/a/b.html", 301) and not view("/a/b.html", 206)
-    assert not view("/a/b.html", method="POST") and not view("/a/b.html", agent=GOOGLEBOT)
-    assert not view("/theme/css/main.css")
+def test_page_view_rule_through_a_run(tmp_path):
+    def counted(target, status=200, agent=CHROME, method="GET"):
+        work = tmp_path / f"w{len(list(tmp_path.iterdir()))}"
+        work.mkdir()
+        log = write(work / "access.log", [hit("1.2.3.4", "2020-08-14 10:00:00", target, status, agent, method)])
+        return count(work, log)[0].page_views == 1
+    assert counted("/a/b.html") and counted("/a/b.html", 304) and counted("/")
+    assert not counted("/a/b.html", 404) and not counted("/a/b.html", 301) and not counted("/a/b.html", 206)
+    assert not counted("/a/b.html", method="POST") and not counted("/a/b.html", agent=GOOGLEBOT)
+    assert not counted("/theme/css/main.css") and not counted("/anh/abc-800.jpg")
 
 
-def test_visit_gaps():
+def test_visit_gaps(tmp_path):
+    def visits_of(*times):
+        work = tmp_path / f"w{len(list(tmp_path.iterdir()))}"
+        work.mkdir()
+        lines = [hit(ip, f"2020-08-14 {t}", "/a.html") for ip, t in times]
+        return count(work, write(work / "access.log", lines))[0].visits
+    assert visits_of(("1.1.1.1", "10:00:00"), ("1.1.1.1", "10:30:00")) == 1  # exactly 30 min: same visit
+    assert visits_of(("1.1.1.1", "10:00:00"), ("1.1.1.1", "10:30:01")) == 2  # a second more: a new one
+    # A chain of short gaps is one visit, however long; lines out of order too.
+    assert visits_of(("1.1.1.1", "10:50:00"), ("1.1.1.1", "10:00:00"), ("1.1.1.1", "10:25:00")) == 1
+    assert visits_of(("1.1.1.1", "10:00:00"), ("2.2.2.2", "10:00:00"), ("1.1.1.1", "10:01:00")) == 2
     t0 = 1597374000
-    assert counter.count_visits([(t0, "a"), (t0 + 30 * 60, "a")]) == 1  # exactly 30 min: same visit
-    assert counter.count_visits([(t0, "a"), (t0 + 31 * 60, "a")]) == 2  # 31 min: a new one
-    assert counter.count_visits([(t0, "a"), (t0 + 30 * 60 + 1, "a")]) == 2
-    # A chain of short gaps is one visit, however long; order of input does not matter.
-    assert counter.count_visits([(t0 + 50 * 60, "a"), (t0, "a"), (t0 + 25 * 60, "a")]) == 1
-    assert counter.count_visits([(t0, "a"), (t0, "b"), (t0 + 60, "a")]) == 2
     visits = counter.Visits()
     assert visits.add(t0, "a") and not visits.add(t0 + 60, "a") and visits.add(t0 + 60, "b")
     assert visits.days == {"2020-08-14": 2} and visits.visitors == {"a": t0 + 60, "b": t0 + 60}

@@ -111,17 +111,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # --- Parsing ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Record:
-    """The fields of one log line that the counter uses."""
-
-    ip: str
-    time: int  # Unix seconds
-    request: str  # 'GET /path HTTP/1.1'
-    status: int
-    user_agent: str
-
-
 _minute_cache: dict[bytes, int] = {}
 
 
@@ -154,22 +143,6 @@ def parse_timestamp(text: bytes | str) -> int:
     if seconds > 60:
         raise ValueError(f"bad seconds in {text!r}")
     return base + seconds
-
-
-def parse_line(line: bytes | str) -> Record | None:
-    """Parse one combined-format line; None if it is malformed."""
-    if isinstance(line, str):
-        line = line.encode("utf-8", "surrogateescape")
-    match = (FULL_RE if b"\\" in line else FAST_RE).match(line)
-    if match is None:
-        return None
-    ip, stamp, request, status, agent = match.groups()
-    try:
-        moment = parse_timestamp(stamp)
-    except ValueError:
-        return None
-    return Record(ip.decode("utf-8", "replace"), moment, request.decode("utf-8", "replace"),
-                  int(status), agent.decode("utf-8", "replace"))
 
 
 def is_bot(user_agent: str) -> bool:
@@ -227,14 +200,6 @@ def request_page(request: str) -> str | None:
     return page_path(parts[1])
 
 
-def is_page_view(record: Record) -> bool:
-    """The full page-view rule applied to one parsed line."""
-    return (record.status in (200, 304) and request_page(record.request) is not None
-            and not is_bot(record.user_agent))
-
-
-# --- Time ---------------------------------------------------------------------------
-
 _day_cache: dict[int, str] = {}
 
 
@@ -289,14 +254,6 @@ class Visits:
         self.days[day] = self.days.get(day, 0) + 1
         self.new_visits += 1
         return True
-
-
-def count_visits(page_views, gap: int = VISIT_GAP) -> int:
-    """Number of visits in an iterable of (time, visitor) page views (any order)."""
-    visits = Visits(gap=gap)
-    for moment, visitor in sorted(page_views, key=itemgetter(0)):
-        visits.add(moment, visitor)
-    return visits.new_visits
 
 
 def online_count(visitors: dict, now: int | None) -> int:
