@@ -21,7 +21,8 @@ import sys
 from pelican import signals
 
 from content_check import fail_cleanly
-from photos.pipeline import PhotoCache, PhotoError, publish_files
+from photos import photo_cache
+from photos.pipeline import PhotoError, publish_files
 from vi_locale.formatting import TIMEZONE, to_vn
 
 from .model import load_banners, redirect_path, slot_banners
@@ -69,7 +70,7 @@ def _render(generators):
                      len(problems), len(problems))
         return
     now = build_now(settings)
-    cache = PhotoCache(os.path.join(settings["CACHE_PATH"], "photos"))
+    cache = photo_cache(settings)
     published = []
     site = settings["SITEURL"]
     output = generator.output_path

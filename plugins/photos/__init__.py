@@ -51,6 +51,22 @@ class PhotoView:
         return picture_html(self.photo, self.prefix, "", lazy=True, thumb=True)
 
 
+_caches = {}
+
+
+def photo_cache(settings):
+    """The build's one PhotoCache (articles, pages and banners share it, so
+    its manifest is read once per build)."""
+    path = os.path.join(settings["CACHE_PATH"], "photos")
+    if path not in _caches:
+        _caches[path] = PhotoCache(path)
+    return _caches[path]
+
+
+def _new_run(pelican):
+    _caches.clear()  # another build (devserver) may have changed the manifest
+
+
 def _process(instances, settings, output_path):
     """Process the photos of ``instances``; returns the ones to keep."""
     root = settings["PATH"]
@@ -63,7 +79,7 @@ def _process(instances, settings, output_path):
             path = resolve_media_path(root, instance.source_path, reference)
             if path and os.path.isfile(os.path.join(root, path)):
                 wanted.setdefault(id(instance), {})[reference] = os.path.join(root, path)
-    cache = PhotoCache(os.path.join(settings["CACHE_PATH"], "photos"))
+    cache = photo_cache(settings)
     paths = {path for mine in wanted.values() for path in mine.values()}
     results = cache.process_many(sorted(paths), workers=settings.get("PHOTO_WORKERS", 2))
     if cache.stats["processed"]:
@@ -112,5 +128,6 @@ def _pages(generator):
 
 
 def register():
+    signals.get_generators.connect(_new_run)
     signals.article_generator_pretaxonomy.connect(_articles)
     signals.page_generator_finalized.connect(_pages)
