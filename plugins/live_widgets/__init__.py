@@ -29,30 +29,26 @@ logger = logging.getLogger(__name__)
 FEED_FILES = {"visitors": "visitors.json", "views": "views.json", "covid": "covid.json"}
 
 
-def load_feed(name, folder):
-    """``(raw, sources, value)`` of one feed; raises FeedError."""
-    path = os.path.join(folder, FEED_FILES[name])
-    raw = read_json(path)
-    if name == "visitors":
-        return raw, {}, parse_visitors(raw)
-    if name == "views":
-        return raw, {}, parse_views(raw)
-    sources = {}
-
-    def read(source_path):
-        sources[os.path.basename(source_path)] = read_json(source_path)
-        return sources[os.path.basename(source_path)]
-
-    return raw, sources, parse_covid(raw, folder, read=read)
-
-
-def _value_from_cache(name, entry):
-    raw, sources = entry["raw"], entry.get("sources", {})
+def parse_feed(name, raw, read):
+    """The value of feed ``name`` from its decoded JSON; ``read(path)``
+    supplies the disease.sh files a covid feed names. Raises FeedError."""
     if name == "visitors":
         return parse_visitors(raw)
     if name == "views":
         return parse_views(raw)
-    return parse_covid(raw, "", read=lambda p: sources[os.path.basename(p)])
+    return parse_covid(raw, "", read=read)
+
+
+def load_feed(name, folder):
+    """``(raw, sources, value)`` of one feed file in ``folder``."""
+    raw = read_json(os.path.join(folder, FEED_FILES[name]))
+    sources = {}
+
+    def read(source):
+        sources[source] = read_json(os.path.join(folder, source))
+        return sources[source]
+
+    return raw, sources, parse_feed(name, raw, read)
 
 
 def _updated(raw):
@@ -103,8 +99,8 @@ def load_all(folder, cache_file, live_folder=None):
             if live is not None:
                 raw, sources, value = live
             elif name in last_good:
-                entry = last_good[name]
-                raw, sources, value = entry["raw"], entry.get("sources", {}), _value_from_cache(name, entry)
+                raw, sources = last_good[name]["raw"], last_good[name].get("sources", {})
+                value = parse_feed(name, raw, sources.__getitem__)
             else:
                 values[name] = None
                 continue
