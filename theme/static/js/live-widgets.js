@@ -1,6 +1,8 @@
 /* Brings the build-time snapshot of the live widgets current: fetches the
    published feeds, writes numbers as text (never HTML), ignores any value
-   that is not a non-negative integer, refreshes visitors every minute. */
+   that is not a non-negative integer, refreshes visitors every minute.
+   num(), when() and line() mirror vi_number, vi_bulletin_time (vi_locale)
+   and region_sentence (live_widgets/feeds.py): keep them in step. */
 (function (d) {
   var s = d.currentScript, base = s && s.getAttribute('data-feeds');
   if (!base || !window.fetch) return;
