@@ -60,6 +60,16 @@ def is_local_reference(url):
     return bool(url) and url_scheme(url) is None and not url.startswith(("/", "#", "{"))
 
 
+def real_path_inside(content_root, path):
+    """Whether ``path`` (absolute, or relative to the working folder) still
+    lies inside ``content_root`` once every symlink is resolved. Git carries
+    symlinks, so a pulled ``content/`` may point at ``/etc``; every file the
+    build reads from ``content/`` must pass this before it is opened."""
+    root = os.path.realpath(content_root)
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def resolve_media_path(content_root, source_path, reference):
     """``reference`` (relative to the article's folder) as a path relative to
     ``content_root``; ``None`` when it is absolute or leaves ``content_root``."""
