@@ -460,7 +460,7 @@ def three_photos(tmp_path):
 
 
 def test_cache_second_run_processes_nothing(three_photos, tmp_path):
-    cache = PhotoCache(tmp_path / "cache")
+    cache = PhotoCache(tmp_path / "cache", tmp_path)
     first = cache.process_many(three_photos, workers=2)
     assert cache.stats == {"processed": 3, "reused": 0, "failed": 0}
     assert all(isinstance(v, ProcessedPhoto) for v in first.values())
@@ -468,14 +468,14 @@ def test_cache_second_run_processes_nothing(three_photos, tmp_path):
     names = [n for p in first.values() for n in p.files()]
     assert sorted(os.listdir(cache.files_dir)) == sorted(names)
 
-    again = PhotoCache(tmp_path / "cache")  # as a new build would
+    again = PhotoCache(tmp_path / "cache", tmp_path)  # as a new build would
     second = again.process_many(three_photos, workers=2)
     assert again.stats == {"processed": 0, "reused": 3, "failed": 0}
     assert second == first
 
 
 def test_cache_reprocesses_only_the_changed_photo(three_photos, tmp_path):
-    cache = PhotoCache(tmp_path / "cache")
+    cache = PhotoCache(tmp_path / "cache", tmp_path)
     first = cache.process_many(three_photos, workers=1)
     Image.new("RGB", (500, 500), WHITE).save(three_photos[1], quality=85)
     second = cache.process_many(three_photos, workers=1)
@@ -490,7 +490,7 @@ def test_cache_errors_returned_not_raised_nor_cached(three_photos, tmp_path):
     broken.write_text("not a photo")
     missing = str(tmp_path / "src" / "missing.jpg")
     sources = [*three_photos, str(broken), missing]
-    cache = PhotoCache(tmp_path / "cache")
+    cache = PhotoCache(tmp_path / "cache", tmp_path)
     results = cache.process_many(sources, workers=2)
     assert list(results) == sources
     assert results[str(broken)].reason == "not-image"
@@ -506,7 +506,7 @@ def test_cache_errors_returned_not_raised_nor_cached(three_photos, tmp_path):
 def test_cache_shares_identical_photos_and_heals_missing_files(three_photos, tmp_path):
     copy = tmp_path / "src" / "same-as-p0.jpg"
     copy.write_bytes(open(three_photos[0], "rb").read())
-    cache = PhotoCache(tmp_path / "cache")
+    cache = PhotoCache(tmp_path / "cache", tmp_path)
     results = cache.process_many([three_photos[0], str(copy)])
     assert cache.stats["processed"] == 1
     assert results[three_photos[0]] == results[str(copy)]
@@ -518,8 +518,8 @@ def test_cache_shares_identical_photos_and_heals_missing_files(three_photos, tmp
 
 
 def test_cache_keys_include_parameters(three_photos, tmp_path):
-    PhotoCache(tmp_path / "cache").process_many(three_photos[:1])
-    other = PhotoCache(tmp_path / "cache", widths=(320,), thumb_size=(150, 100))
+    PhotoCache(tmp_path / "cache", tmp_path).process_many(three_photos[:1])
+    other = PhotoCache(tmp_path / "cache", tmp_path, widths=(320,), thumb_size=(150, 100))
     result = other.process_many(three_photos[:1])[three_photos[0]]
     assert other.stats["processed"] == 1
     assert [r.width for r in result.renditions] == [320]
@@ -529,14 +529,16 @@ def test_cache_keys_include_parameters(three_photos, tmp_path):
 def test_corrupt_manifest_is_just_a_cold_cache(three_photos, tmp_path):
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "manifest.json").write_text("{not json")
-    cache = PhotoCache(tmp_path / "cache")
+    warnings = []
+    cache = PhotoCache(tmp_path / "cache", tmp_path, warn=warnings.append)
+    assert len(warnings) == 1 and "manifest.json:1: " in warnings[0]
     cache.process_many(three_photos[:1])
     assert cache.stats["processed"] == 1
     json.loads((tmp_path / "cache" / "manifest.json").read_text())
 
 
-def test_publish_files_hard_links(three_photos, tmp_path):
-    cache = PhotoCache(tmp_path / "cache")
+def test_publish_files_copies(three_photos, tmp_path):
+    cache = PhotoCache(tmp_path / "cache", tmp_path)
     photo = cache.process_many(three_photos[:1])[three_photos[0]]
     out = tmp_path / "output" / "images"
     (tmp_path / "output" / "images").mkdir(parents=True)
@@ -545,7 +547,8 @@ def test_publish_files_hard_links(three_photos, tmp_path):
     assert sorted(p.name for p in published) == sorted(photo.files())
     for name in photo.files():
         assert (out / name).read_bytes() == (cache.files_dir / name).read_bytes()
-        assert os.path.samefile(out / name, cache.files_dir / name)
+        # A copy: damage done to output/ can never reach the cache.
+        assert not os.path.samefile(out / name, cache.files_dir / name)
     publish_files(photo.files(), cache.files_dir, out)  # idempotent
     assert sorted(os.listdir(out)) == sorted(photo.files())
     for bad in ("../escape.jpg", "a/b.jpg", ".."):
@@ -681,11 +684,11 @@ def test_banner_errors_and_cache(tmp_path):
     frames = animated_frames(transparent=False)
     source = tmp_path / "ad.gif"
     frames[0].save(source, save_all=True, append_images=frames[1:], duration=120, loop=0)
-    cache = PhotoCache(tmp_path / "cache")
+    cache = PhotoCache(tmp_path / "cache", tmp_path)
     first = cache.banner(source, 120)
     assert cache.stats["processed"] == 1
     assert (cache.files_dir / first["src"]).is_file()
-    again = PhotoCache(tmp_path / "cache")
+    again = PhotoCache(tmp_path / "cache", tmp_path)
     assert again.banner(source, 120) == first
     assert again.stats == {"processed": 0, "reused": 1, "failed": 0}
     with Image.open(cache.files_dir / first["src"]) as im:
@@ -698,16 +701,16 @@ def test_warm_run_does_not_read_unchanged_photos(tmp_path, monkeypatch):
 
     source = tmp_path / "a.jpg"
     Image.new("RGB", (600, 400), RED).save(source)
-    first = PhotoCache(tmp_path / "cache").process_many([str(source)], workers=1)[str(source)]
+    first = PhotoCache(tmp_path / "cache", tmp_path).process_many([str(source)], workers=1)[str(source)]
 
     def must_not_hash(path):
         raise AssertionError(f"{path} was read again")
 
     monkeypatch.setattr(pipeline, "photo_digest", must_not_hash)
-    cache = PhotoCache(tmp_path / "cache")
+    cache = PhotoCache(tmp_path / "cache", tmp_path)
     assert cache.process_many([str(source)], workers=1)[str(source)] == first
     assert cache.stats == {"processed": 0, "reused": 1, "failed": 0}
     monkeypatch.undo()
     Image.new("RGB", (600, 400), GREEN).save(source)  # new bytes, new mtime
-    changed = PhotoCache(tmp_path / "cache").process_many([str(source)], workers=1)[str(source)]
+    changed = PhotoCache(tmp_path / "cache", tmp_path).process_many([str(source)], workers=1)[str(source)]
     assert changed.digest != first.digest

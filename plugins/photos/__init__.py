@@ -54,13 +54,34 @@ class PhotoView:
 _caches = {}
 
 
+def _cache_warning(message):
+    """Log a damaged-cache warning without failing the build.
+
+    A cache that could not be read is discarded and rebuilt, which heals
+    it: that is no fault in the content, so it must not fail `make publish`
+    (``--fatal warnings``), where Pelican raises after printing a warning.
+    """
+    try:
+        logger.warning("%s", message)
+    except RuntimeError:
+        pass
+
+
 def photo_cache(settings):
     """The build's one PhotoCache (articles, pages and banners share it, so
     its manifest is read once per build)."""
     path = os.path.join(settings["CACHE_PATH"], "photos")
     if path not in _caches:
-        _caches[path] = PhotoCache(path)
+        _caches[path] = PhotoCache(path, settings["PATH"], warn=_cache_warning)
     return _caches[path]
+
+
+def written(instances):
+    """Those of ``instances`` Pelican will write: only their photos may
+    reach output/. A draft under `make publish` (DRAFT_SAVE_AS = "") is not
+    written, so its photos are not published; a ``Status: hidden`` article
+    is written at its address, so its photos are."""
+    return [instance for instance in instances if instance.save_as]
 
 
 def _new_run(pelican):
@@ -77,6 +98,9 @@ def _process(instances, settings, output_path):
     for instance in instances:
         for reference in references(instance):
             path = resolve_media_path(root, instance.source_path, reference)
+            # A missing file is content_check's to report; a symlink out of
+            # content/ goes on to the cache, which refuses it unread and so
+            # leaves the article out with the reason.
             if path and os.path.isfile(os.path.join(root, path)):
                 wanted.setdefault(id(instance), {})[reference] = os.path.join(root, path)
     cache = photo_cache(settings)
@@ -116,15 +140,31 @@ def _process(instances, settings, output_path):
     return kept
 
 
+ARTICLE_LISTS = ("articles", "translations", "hidden_articles", "hidden_translations",
+                 "drafts", "drafts_translations")
+PAGE_LISTS = ("pages", "translations", "hidden_pages", "hidden_translations",
+              "draft_pages", "draft_translations")
+
+
+def _process_lists(generator, names):
+    """Process the photos of every written instance of the generator's
+    lists ``names``; drop those whose photos cannot be published (an
+    instance that is not written is left as it is: nothing of it reaches
+    output/)."""
+    lists = {name: getattr(generator, name) for name in names if hasattr(generator, name)}
+    todo = written([instance for instances in lists.values() for instance in instances])
+    kept = set(map(id, _process(todo, generator.settings, generator.output_path)))
+    dropped = {id(instance) for instance in todo} - kept
+    for name, instances in lists.items():
+        setattr(generator, name, [i for i in instances if id(i) not in dropped])
+
+
 def _articles(generator):
-    kept = set(map(id, _process(generator.articles + generator.drafts, generator.settings, generator.output_path)))
-    generator.articles = [a for a in generator.articles if id(a) in kept]
-    generator.drafts = [a for a in generator.drafts if id(a) in kept]
+    _process_lists(generator, ARTICLE_LISTS)
 
 
 def _pages(generator):
-    kept = set(map(id, _process(generator.pages, generator.settings, generator.output_path)))
-    generator.pages = [p for p in generator.pages if id(p) in kept]
+    _process_lists(generator, PAGE_LISTS)
 
 
 def register():

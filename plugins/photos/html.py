@@ -25,8 +25,12 @@ def picture_html(photo, prefix, alt="", sizes=ARTICLE_SIZES, lazy=True, thumb=Fa
     fallback = renditions[min(1, len(renditions) - 1)] if not thumb else largest
     loading = ' loading="lazy" decoding="async"' if lazy else ' fetchpriority="high"'
     sizes_attr = f' sizes="{escape(sizes)}"' if not thumb else ""
+    # A photo taller than WebP allows is JPEG only (pipeline.WEBP_MAX).
+    source = ""
+    if all(r.webp for r in renditions):
+        source = f'<source type="image/webp" srcset="{srcset(renditions, "webp", prefix)}"{sizes_attr}>'
     return Markup(
-        f'<picture><source type="image/webp" srcset="{srcset(renditions, "webp", prefix)}"{sizes_attr}>'
+        f'<picture>{source}'
         f'<img src="{prefix}/{fallback.jpeg}" srcset="{srcset(renditions, "jpeg", prefix)}"{sizes_attr}'
         f' alt="{escape(alt)}" width="{largest.width}" height="{largest.height}"{loading}></picture>'
     )

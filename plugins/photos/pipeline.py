@@ -24,6 +24,17 @@ Decisions worth knowing:
   cameras, CMYK press profiles) is converted to sRGB with LittleCMS, then
   dropped; browsers treat untagged images as sRGB, so the colours stay right
   without shipping the profile.
+* Long images (infographics of 1000 x 20000 px and more) are published at
+  the usual widths, never dropped: WebP cannot exceed 16,383 px a side, so a
+  photo whose largest rendition is taller than that is JPEG only (all its
+  widths, so browsers never prefer a small WebP to a sharp JPEG); a width
+  is narrowed only if even JPEG's 65,535 px would be exceeded.
+* Permissions: every file written here is created with mode 0666 less the
+  umask, like any file Pelican writes (0644 under umask 022), never the
+  0600 of a temporary file, or a web server running as another user gets
+  403 for every photo.
+* Sources are opened only if they lie inside the content folder with
+  symlinks resolved (:class:`PhotoCache` knows that folder).
 * Every failure becomes a :class:`PhotoError` with a short Vietnamese and
   English reason, never a traceback: the people reading build logs are
   editors, not programmers.
@@ -35,11 +46,13 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import re
+import secrets
 import shutil
-import tempfile
+import stat
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +60,7 @@ from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageError
 
+from content_check.site import real_path_inside
 from vi_locale.formatting import vi_number
 
 try:  # LittleCMS is optional in Pillow builds; without it profiles are dropped.
@@ -57,6 +71,7 @@ except ImportError:  # pragma: no cover - depends on the Pillow build
 __all__ = [
     "WIDTHS", "THUMB_SIZE", "PhotoError", "Rendition", "ProcessedPhoto",
     "photo_digest", "process_photo", "process_banner", "PhotoCache", "publish_files",
+    "CacheError", "parse_manifest", "WEBP_MAX", "JPEG_MAX",
 ]
 
 WIDTHS = (480, 800, 1200)
@@ -67,6 +82,14 @@ THUMB_SIZE = (360, 240)  # 3:2, cropped (centre), for listing pages
 JPEG_OPTIONS = {"quality": 82, "progressive": True, "optimize": True, "subsampling": "4:2:0"}
 WEBP_OPTIONS = {"quality": 80, "method": 4}
 PIPELINE_VERSION = 1
+
+# Format limits, in pixels per side. libwebp refuses anything larger than
+# 16,383, and long infographics (1000 x 20000 and more) are common: a photo
+# whose largest rendition is beyond it is published as JPEG only (its
+# <picture> has no WebP source), so the article keeps the readable widths
+# readers' phones ask for. Only beyond JPEG's own 65,535 is a width narrowed.
+WEBP_MAX = 16383
+JPEG_MAX = 65535
 
 BACKGROUND = (255, 255, 255)  # what transparency is flattened onto
 _RESAMPLE = Image.Resampling.LANCZOS
@@ -89,6 +112,9 @@ _REASONS = {
     "truncated": ("ảnh bị hỏng hoặc tải về chưa hết", "truncated image file"),
     "too-large": ("ảnh quá lớn", "image too large"),
     "unreadable": ("không đọc được ảnh", "unreadable image"),
+    "outside": ("tệp ảnh nằm ngoài thư mục content/ (có thể là liên kết tượng trưng), "
+                "hãy chép ảnh thật vào thư mục bài viết",
+                "file lies outside content/, symlinks resolved; copy the real photo in"),
 }
 
 
@@ -96,7 +122,7 @@ class PhotoError(Exception):
     """A photo that cannot be published.
 
     ``reason`` is one of ``'not-found'``, ``'not-image'``, ``'truncated'``,
-    ``'too-large'``, ``'unreadable'`` so callers can branch on it;
+    ``'too-large'``, ``'unreadable'``, ``'outside'`` so callers can branch on it;
     ``str(e)`` is a Vietnamese sentence for the editor followed by the English
     reason in parentheses, e.g. ``'ảnh bị hỏng hoặc tải về chưa hết (truncated
     image file)'``. It never includes a traceback: build logs are read by
@@ -157,12 +183,13 @@ def _too_large(pixels, limit, path):
 class Rendition:
     """One published size: a WebP and its JPEG fallback, same dimensions.
 
-    ``webp`` and ``jpeg`` are bare file names, relative to the output folder.
+    ``webp`` and ``jpeg`` are bare file names, relative to the output folder;
+    ``webp`` is ``None`` for a size beyond WebP's limit (:data:`WEBP_MAX`).
     """
 
     width: int
     height: int
-    webp: str
+    webp: str | None
     jpeg: str
 
     def to_json(self):
@@ -170,7 +197,17 @@ class Rendition:
 
     @classmethod
     def from_json(cls, d):
-        return cls(int(d["width"]), int(d["height"]), str(d["webp"]), str(d["jpeg"]))
+        webp = d["webp"]
+        if not (webp is None or isinstance(webp, str)) or not isinstance(d["jpeg"], str):
+            raise TypeError("rendition file names must be strings")
+        return cls(_positive(d["width"]), _positive(d["height"]), webp, d["jpeg"])
+
+
+def _positive(value):
+    """A JSON pixel count: an int >= 1 (``bool`` is an int to Python)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"not a positive integer: {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -193,7 +230,7 @@ class ProcessedPhoto:
         """Every file name this photo needs published (renditions + thumb)."""
         names = []
         for r in (*self.renditions, self.thumb):
-            names += [r.webp, r.jpeg]
+            names += [name for name in (r.webp, r.jpeg) if name]
         return tuple(names)
 
     def to_json(self):
@@ -207,10 +244,13 @@ class ProcessedPhoto:
 
     @classmethod
     def from_json(cls, d):
+        if not isinstance(d["digest"], str) or not isinstance(d["renditions"], list) \
+                or not d["renditions"]:
+            raise TypeError("digest must be a string and renditions a non-empty list")
         return cls(
-            digest=str(d["digest"]),
-            width=int(d["width"]),
-            height=int(d["height"]),
+            digest=d["digest"],
+            width=_positive(d["width"]),
+            height=_positive(d["height"]),
             renditions=tuple(Rendition.from_json(r) for r in d["renditions"]),
             thumb=Rendition.from_json(d["thumb"]),
         )
@@ -220,39 +260,60 @@ class ProcessedPhoto:
 # Reading safely
 
 
-def photo_digest(path):
+def _open_source(path, root):
+    """Open a source photo for reading, refusing anything outside ``root``.
+
+    Git carries symlinks, so a pulled ``content/`` may hold ``anh.jpg ->
+    /etc/passwd``. Callers upstream should already refuse those; this is
+    the last line, so the pipeline never opens one whoever calls it. The
+    real path is opened, with O_NOFOLLOW, so the file checked is the file
+    read. ``root=None`` (direct calls from tests and tools) skips the check.
+    """
+    if root is not None:
+        if not real_path_inside(root, path):
+            raise PhotoError("outside", path=path)
+        path = os.path.realpath(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO, a device
+            os.close(fd)
+            raise PhotoError("not-found", path=path)
+        return os.fdopen(fd, "rb")
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        raise PhotoError("not-found", path=path) from None
+    except OSError as exc:
+        raise PhotoError("unreadable", _one_line(exc), _one_line(exc), path) from None
+
+
+def photo_digest(path, root=None):
     """SHA-256 hex of the file's bytes: the photo's identity.
 
     Names and cache keys derive from content, not from file names or mtimes,
     so renaming or touching a photo costs nothing and two articles sharing
     one photo share its files. Raises :class:`PhotoError` ('not-found',
-    'unreadable').
+    'unreadable', 'outside').
     """
     h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
+    with _open_source(path, root) as f:
+        try:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        raise PhotoError("not-found", path=path) from None
-    except OSError as exc:
-        raise PhotoError("unreadable", _one_line(exc), _one_line(exc), path) from None
+        except OSError as exc:
+            raise PhotoError("unreadable", _one_line(exc), _one_line(exc), path) from None
     return h.hexdigest()
 
 
-def _read_source(path):
+def _read_source(path, root=None):
     """The file's bytes and their digest, read once.
 
     Decoding from the very bytes that were hashed means a file being
     replaced mid-build can never yield outputs named after other content.
     """
-    try:
-        with open(path, "rb") as f:
+    with _open_source(path, root) as f:
+        try:
             data = f.read()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        raise PhotoError("not-found", path=path) from None
-    except OSError as exc:
-        raise PhotoError("unreadable", _one_line(exc), _one_line(exc), path) from None
+        except OSError as exc:
+            raise PhotoError("unreadable", _one_line(exc), _one_line(exc), path) from None
     return data, hashlib.sha256(data).hexdigest()
 
 
@@ -456,22 +517,59 @@ def _normalise(im, keep_alpha):
 # Writing
 
 
-def _atomic_write(path, data):
-    """Write bytes via a temporary file + os.replace.
+def _temp_beside(path):
+    """A new, uniquely named file next to ``path``, open for writing.
 
-    Names are content-addressed, so a half-written file left by a crash would
-    otherwise be trusted forever.
+    Created with mode 0666 so the kernel applies the umask, exactly as for
+    any file Pelican writes: 0644 under umask 022, 0640 under 027. (mkstemp
+    makes 0600 files, which a web server running as another user cannot
+    read.) The name is unique per process and call, so concurrent builds
+    and worker processes never share a temporary file.
     """
+    tmp = path.parent / f".tmp-{os.getpid()}-{secrets.token_hex(6)}{path.suffix}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    return tmp, os.fdopen(fd, "wb")
+
+
+def _replace_from_temp(path, fill, durable=False):
+    """Create ``path`` atomically: ``fill(f)`` writes a temporary file
+    beside it, which then replaces ``path``. With ``durable`` the data and
+    the rename are fsynced, so a power cut leaves the old file or the new
+    one, never an empty one (used for the manifest; renditions skip it
+    because the cache verifies each file's size before reuse anyway)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    tmp, f = _temp_beside(path)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with f:
+            fill(f)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    if durable:
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder):
+    with contextlib.suppress(OSError):  # not every filesystem allows it
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _atomic_write(path, data, durable=False):
+    """Write bytes via a temporary file + os.replace.
+
+    Names are content-addressed, so a half-written file left by a crash would
+    otherwise be trusted forever.
+    """
+    _replace_from_temp(path, lambda f: f.write(data), durable)
 
 
 def _encode(im, fmt, **options):
@@ -480,12 +578,15 @@ def _encode(im, fmt, **options):
     return buf.getvalue()
 
 
-def _write_pair(im, out_dir, stem):
-    """Save ``im`` as ``stem.webp`` and ``stem.jpg``; return the names."""
-    webp, jpeg = f"{stem}.webp", f"{stem}.jpg"
-    _atomic_write(out_dir / webp, _encode(im, "WEBP", **WEBP_OPTIONS))
+def _write_pair(im, out_dir, stem, webp=True):
+    """Save ``im`` as ``stem.webp`` (unless not ``webp``) and ``stem.jpg``;
+    return the names, ``None`` for the WebP not written."""
+    jpeg = f"{stem}.jpg"
+    if webp:
+        webp = f"{stem}.webp"
+        _atomic_write(out_dir / webp, _encode(im, "WEBP", **WEBP_OPTIONS))
     _atomic_write(out_dir / jpeg, _encode(im, "JPEG", **JPEG_OPTIONS))
-    return webp, jpeg
+    return webp or None, jpeg
 
 
 def _scaled_height(width, height, new_width):
@@ -505,6 +606,9 @@ def _check_sizes(widths, thumb_size):
 def _plan(width, height, widths, thumb_size):
     """Rendition widths and the thumbnail size for an upright W x H original."""
     planned = [w for w in widths if w <= width] or [width]
+    # JPEG cannot be taller than JPEG_MAX: only then is a width narrowed.
+    widest = max(1, math.floor(JPEG_MAX * width / height))
+    planned = sorted({min(w, widest) for w in planned})
     tw, th = thumb_size
     factor = min(1.0, width / tw, height / th)  # shrink the box, keep 3:2
     thumb = (max(1, round(tw * factor)), max(1, round(th * factor)))
@@ -549,7 +653,7 @@ def _thumb_base(made, thumb):
     return best
 
 
-def process_photo(source_path, out_dir, widths=WIDTHS, thumb_size=THUMB_SIZE):
+def process_photo(source_path, out_dir, widths=WIDTHS, thumb_size=THUMB_SIZE, root=None):
     """Publish one photo into ``out_dir``; return its :class:`ProcessedPhoto`.
 
     Steps, in this order on purpose: read and hash the bytes; check the
@@ -563,12 +667,14 @@ def process_photo(source_path, out_dir, widths=WIDTHS, thumb_size=THUMB_SIZE):
     ``{digest[:16]}-thumb.webp``/``.jpg``. The same input always gives
     byte-identical files, so rebuilds and deploys do not churn.
 
+    A source outside ``root`` (symlinks resolved) is refused unread.
+
     Raises :class:`PhotoError` for any photo that cannot be published.
     """
     widths, thumb_size = _check_sizes(widths, thumb_size)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data, digest = _read_source(source_path)
+    data, digest = _read_source(source_path, root)
     stem = digest[:16]
     try:
         with _strict_decoding():
@@ -592,13 +698,16 @@ def process_photo(source_path, out_dir, widths=WIDTHS, thumb_size=THUMB_SIZE):
         # comfortably bigger (see _CASCADE_MIN_FACTOR).
         made = [rgb]
         renditions = []
+        # All or none: a <picture> offering WebP at some widths only would
+        # make browsers pick a small WebP over a sharp JPEG (see WEBP_MAX).
+        webp = max(planned[-1], _scaled_height(width, height, planned[-1])) <= WEBP_MAX
         for w in reversed(planned):
             h = _scaled_height(width, height, w)
             base = _resize_base(made, w, h)
             resized = base if base.size == (w, h) else base.resize((w, h), _RESAMPLE)
             made.append(resized)
-            webp, jpeg = _write_pair(resized, out_dir, f"{stem}-{w}")
-            renditions.insert(0, Rendition(w, h, webp, jpeg))
+            webp_name, jpeg = _write_pair(resized, out_dir, f"{stem}-{w}", webp)
+            renditions.insert(0, Rendition(w, h, webp_name, jpeg))
 
         small = ImageOps.fit(_thumb_base(made, thumb), thumb, _RESAMPLE, centering=(0.5, 0.5))
         webp, jpeg = _write_pair(small, out_dir, f"{stem}-thumb")
@@ -731,7 +840,7 @@ def _encode_animation(frames, durations, fmt, loop):
 _ANIMATED_EXT = {"GIF": "gif", "WEBP": "webp", "PNG": "png"}
 
 
-def process_banner(source_path, out_dir, width):
+def process_banner(source_path, out_dir, width, root=None):
     """Resize a sidebar banner for a ``width``-pixel slot, at 1x and 2x.
 
     Returns ``{'width', 'height', 'src', 'src2x', 'animated'}`` where width
@@ -743,7 +852,8 @@ def process_banner(source_path, out_dir, width):
     on it: an animated GIF stays an animated GIF (every frame, durations,
     loop count and transparency; animated WebP/APNG stay animated in their
     own format); a static image with real transparency becomes PNG; anything
-    else JPEG. Names are ``{digest[:16]}-banner-{w}.{ext}``. Raises
+    else JPEG. Names are ``{digest[:16]}-banner-{w}.{ext}``. A source
+    outside ``root`` (symlinks resolved) is refused unread. Raises
     :class:`PhotoError`.
     """
     width = int(width)
@@ -751,7 +861,7 @@ def process_banner(source_path, out_dir, width):
         raise ValueError(f"banner width must be positive, got {width}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    data, digest = _read_source(source_path)
+    data, digest = _read_source(source_path, root)
     stem = f"{digest[:16]}-banner"
     try:
         with _strict_decoding():
@@ -814,18 +924,118 @@ def _verify_animation(blob, expected, path):
 # Cache
 
 
-def _process_job(source, out_dir, widths, thumb_size):
+def _process_job(source, out_dir, widths, thumb_size, root):
     """Worker entry point: a ProcessedPhoto or a PhotoError, never a raise.
 
     Returning (rather than raising) keeps tracebacks of worker processes out
     of the build log and makes one bad photo unable to stop the others.
     """
     try:
-        return process_photo(source, out_dir, widths, thumb_size)
+        return process_photo(source, out_dir, widths, thumb_size, root)
     except PhotoError as exc:
         return exc
     except Exception as exc:  # pragma: no cover - process_photo wraps these
         return PhotoError("unreadable", _one_line(exc), _one_line(exc), source)
+
+
+# The manifest on disk: pure parsing, so every way it can be damaged is one
+# typed error (and one warning), never a traceback.
+
+MANIFEST_VERSION = 2
+_SECTIONS = ("photos", "banners", "stamps", "files")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class CacheError(Exception):
+    """An unreadable manifest. ``vi``/``en`` say why; ``line`` when known."""
+
+    def __init__(self, vi, en, line=None):
+        self.vi, self.en, self.line = vi, en, line
+        super().__init__(f"{vi} ({en})")
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _valid_photo(entry):
+    ProcessedPhoto.from_json(entry)  # raises on any wrong field
+    return True
+
+
+def _valid_banner(entry):
+    return (isinstance(entry, dict) and isinstance(entry.get("src"), str)
+            and isinstance(entry.get("src2x"), str) and isinstance(entry.get("animated"), bool)
+            and _positive(entry.get("width")) and _positive(entry.get("height")))
+
+
+def _valid_stamp(entry):
+    # [source size, source mtime_ns, source sha256]
+    return (isinstance(entry, list) and len(entry) == 3 and _is_count(entry[0])
+            and isinstance(entry[1], int) and isinstance(entry[2], str) and _HEX64.fullmatch(entry[2]))
+
+
+def _valid_file(entry):
+    # [size, sha256, inode, mtime_ns] of a processed file as this pipeline wrote it
+    return (isinstance(entry, list) and len(entry) == 4 and _is_count(entry[0])
+            and isinstance(entry[1], str) and _HEX64.fullmatch(entry[1])
+            and _is_count(entry[2]) and isinstance(entry[3], int))
+
+
+_VALIDATORS = {"photos": _valid_photo, "banners": _valid_banner, "stamps": _valid_stamp, "files": _valid_file}
+
+
+def parse_manifest(raw):
+    """``raw`` manifest bytes -> ``{section: {key: entry}}``; raises
+    :class:`CacheError` unless every section and entry has its shape.
+
+    Strict on purpose: a manifest with one odd entry was written by
+    something else (or damaged), and trusting the rest of it costs more to
+    reason about than reprocessing.
+    """
+    if not raw.strip():
+        raise CacheError("tệp rỗng", "empty file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CacheError("không phải văn bản UTF-8", f"not UTF-8 at byte {exc.start}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CacheError("không phải JSON hợp lệ (có thể bị cắt dở)",
+                         f"not valid JSON, perhaps truncated: {exc.msg}", exc.lineno) from None
+    except (ValueError, RecursionError) as exc:  # 5,000-digit numbers, 100,000-deep nesting
+        raise CacheError("không phải JSON hợp lệ", f"not valid JSON: {_one_line(exc)}") from None
+    if not isinstance(data, dict):
+        raise CacheError("cấu trúc không đúng", "wrong shape: not a JSON object")
+    if data.get("version") != MANIFEST_VERSION:
+        raise CacheError("phiên bản khác", f"version {data.get('version')!r}, expected {MANIFEST_VERSION}")
+    manifest = {}
+    for section in _SECTIONS:
+        entries = data.get(section, {})
+        if not isinstance(entries, dict):
+            raise CacheError("cấu trúc không đúng", f"wrong shape: {section!r} is not an object")
+        for key, entry in entries.items():
+            try:
+                ok = _VALIDATORS[section](entry)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                ok = False
+            if not ok:
+                raise CacheError("cấu trúc không đúng", f"wrong shape: {section}[{key!r}]")
+        manifest[section] = entries
+    return manifest
+
+
+def _empty_manifest():
+    return {section: {} for section in _SECTIONS}
+
+
+def _file_record(path):
+    """``[size, sha256, inode, mtime_ns]`` of a processed file."""
+    with open(path, "rb") as f:
+        data = f.read()
+        info = os.fstat(f.fileno())
+    return [len(data), hashlib.sha256(data).hexdigest(), info.st_ino, info.st_mtime_ns]
 
 
 class PhotoCache:
@@ -835,22 +1045,42 @@ class PhotoCache:
     :class:`ProcessedPhoto` JSON (and banner dicts); the processed files live
     in ``cache_dir/files/``. Keys include the widths, thumbnail size and
     :data:`PIPELINE_VERSION`, so changing any of them reprocesses instead of
-    serving stale sizes. An entry whose files have gone missing is redone.
-    A second run with no changed photo processes none.
+    serving stale sizes. A second run with no changed photo processes none.
+
+    Reuse is verified, because a truncated rendition would otherwise be
+    republished as a broken image forever: the manifest records each
+    processed file's size, SHA-256, inode and mtime. Every build checks the
+    size (one ``stat``); the SHA-256 is checked whenever the inode or mtime
+    differ from those recorded, i.e. whenever anything but this pipeline
+    wrote the file. Hashing every rendition on every build would cost as
+    much as reading the whole cache, for damage the stat already reveals
+    (truncation, rewriting, replacement all change size or mtime). An entry
+    with a missing or failing file is processed again.
+
+    A manifest that cannot be read (empty, truncated, not JSON, not UTF-8,
+    wrong shape, another version) is discarded with one ``warn(message)``
+    naming the file, and rebuilt: it is only a cache.
+
+    Sources must lie inside ``content_root`` once symlinks are resolved
+    (``None`` only for tools and tests); others fail with reason 'outside'
+    and are never opened.
 
     ``stats`` describes the last call: ``processed`` and ``reused`` count
     distinct contents (two articles using one photo process it once),
     ``failed`` counts sources.
     """
 
-    MANIFEST_VERSION = 1
+    MANIFEST_VERSION = MANIFEST_VERSION
 
-    def __init__(self, cache_dir, widths=WIDTHS, thumb_size=THUMB_SIZE):
+    def __init__(self, cache_dir, content_root, widths=WIDTHS, thumb_size=THUMB_SIZE, warn=None):
         self.cache_dir = Path(cache_dir)
+        self.content_root = None if content_root is None else os.fspath(content_root)
         self.widths, self.thumb_size = _check_sizes(widths, thumb_size)
+        self._warn = warn or _default_warn
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self.stats = {"processed": 0, "reused": 0, "failed": 0}
-        self._manifest = self._load_manifest()
+        self._manifest = self._load_manifest(report=True)
+        self._changed = set()  # (section, key) this process added or updated
 
     @property
     def files_dir(self):
@@ -863,55 +1093,93 @@ class PhotoCache:
 
     # -- manifest ---------------------------------------------------------
 
-    def _empty(self):
-        return {"version": self.MANIFEST_VERSION, "photos": {}, "banners": {}, "stamps": {}}
-
-    def _load_manifest(self):
-        """The manifest on disk; empty if missing, corrupt or of another
-        version (it is only a cache: the worst case is reprocessing)."""
+    def _load_manifest(self, report):
+        """The manifest on disk, or an empty one if missing or unreadable
+        (with a warning when ``report``)."""
         try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return self._empty()
-        if not isinstance(data, dict) or data.get("version") != self.MANIFEST_VERSION:
-            return self._empty()
-        manifest = self._empty()
-        for section in ("photos", "banners", "stamps"):
-            if isinstance(data.get(section), dict):
-                manifest[section] = data[section]
-        return manifest
+            raw = self.manifest_path.read_bytes()
+        except FileNotFoundError:
+            return _empty_manifest()
+        except OSError as exc:  # a folder in its place, no permission
+            error = CacheError("không đọc được tệp", f"unreadable: {_one_line(exc)}")
+        else:
+            try:
+                return parse_manifest(raw)
+            except CacheError as exc:
+                error = exc
+        if report:
+            where = f"{self.manifest_path}:{error.line}" if error.line else str(self.manifest_path)
+            self._warn(f"{where}: bộ nhớ đệm ảnh không đọc được, đã bỏ và sẽ tạo lại: {error.vi} "
+                       f"(photo cache unreadable, discarded and rebuilt: {error.en})")
+        return _empty_manifest()
 
-    def _save_manifest(self, new_photos=None, new_banners=None, new_stamps=None):
+    def _set(self, section, key, entry):
+        self._manifest[section][key] = entry
+        self._changed.add((section, key))
+
+    def _save_manifest(self):
         """Merge our new entries into the manifest on disk, atomically.
 
         Re-reading first keeps entries another concurrent build added since
-        we loaded; temp file + os.replace means a crash never leaves a
-        half-written manifest.
+        we loaded (an unreadable one was already reported at start-up). A
+        unique temporary file, fsync and rename: a crash or power cut leaves
+        the old manifest or the new one, never a half-written one.
         """
-        on_disk = self._load_manifest()
-        for section, new in (("photos", new_photos), ("banners", new_banners), ("stamps", new_stamps)):
-            self._manifest[section].update(new or {})
-            on_disk[section].update(self._manifest[section])
-        self._manifest = on_disk
-        text = json.dumps(on_disk, ensure_ascii=False, sort_keys=True, indent=1)
-        _atomic_write(self.manifest_path, text.encode("utf-8"))
+        if not self._changed:
+            return
+        on_disk = self._load_manifest(report=False)
+        for section, key in self._changed:
+            on_disk[section][key] = self._manifest[section][key]
+        self._manifest, self._changed = on_disk, set()
+        text = json.dumps({"version": MANIFEST_VERSION, **on_disk}, ensure_ascii=False,
+                          sort_keys=True, indent=1)
+        try:
+            _atomic_write(self.manifest_path, text.encode("utf-8"), durable=True)
+        except OSError as exc:  # disk full, a folder in its place: the build goes on uncached
+            self._warn(f"{self.manifest_path}: không ghi được bộ nhớ đệm ảnh, lần sau sẽ xử lý lại "
+                       f"(photo cache not written, photos will be processed again: {_one_line(exc)})")
 
     def _photo_key(self, digest):
         widths = ",".join(str(w) for w in self.widths)
         return f"{digest}|w={widths}|t={self.thumb_size[0]}x{self.thumb_size[1]}|v{PIPELINE_VERSION}"
 
-    def _have(self, names):
-        return all((self.files_dir / name).is_file() for name in names)
+    def _record(self, names):
+        """Remember size, digest and stat of files this pipeline just wrote."""
+        for name in names:
+            self._set("files", name, _file_record(self.files_dir / name))
+
+    def _verified(self, names):
+        """Whether every named file is intact (see the class docstring)."""
+        return all(self._verified_one(name) for name in names)
+
+    def _verified_one(self, name):
+        record = self._manifest["files"].get(name)
+        if not record or not _bare_name(name):
+            return False
+        size, digest, inode, mtime = record
+        try:
+            info = os.lstat(self.files_dir / name)
+        except OSError:
+            return False
+        if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+            return False
+        if (info.st_ino, info.st_mtime_ns) == (inode, mtime):
+            return True
+        try:
+            fresh = _file_record(self.files_dir / name)
+        except OSError:
+            return False
+        if fresh[:2] != [size, digest]:
+            return False
+        self._set("files", name, fresh)  # same bytes, new inode (restored from a backup...)
+        return True
 
     def _cached_photo(self, digest):
         entry = self._manifest["photos"].get(self._photo_key(digest))
         if entry is None:
             return None
-        try:
-            photo = ProcessedPhoto.from_json(entry)
-        except (KeyError, TypeError, ValueError):
-            return None
-        return photo if self._have(photo.files()) else None
+        photo = ProcessedPhoto.from_json(entry)  # shape checked when loaded
+        return photo if self._verified(photo.files()) else None
 
     # -- photos -----------------------------------------------------------
 
@@ -926,16 +1194,13 @@ class PhotoCache:
         results = {}
         by_digest = {}
         failed = 0
-        new_stamps = {}
         for source in sources:
             try:
-                digest, stamp = self._digest(source)
+                digest = self._digest(source)
             except PhotoError as exc:
                 results[source] = exc
                 failed += 1
                 continue
-            if stamp:
-                new_stamps[str(source)] = stamp
             by_digest.setdefault(digest, []).append(source)
 
         todo, reused = [], 0
@@ -949,41 +1214,47 @@ class PhotoCache:
                     results[source] = photo
 
         outcomes = self._run(todo, workers)
-        new_entries, processed = {}, 0
+        processed = 0
         for (digest, group), outcome in zip(todo, outcomes):
             if isinstance(outcome, ProcessedPhoto):
                 processed += 1
+                self._record(outcome.files())
                 # Keyed by what was actually decoded, in case the file
                 # changed between hashing and processing.
-                new_entries[self._photo_key(outcome.digest)] = outcome.to_json()
+                self._set("photos", self._photo_key(outcome.digest), outcome.to_json())
             else:
                 failed += len(group)
             for source in group:
                 results[source] = outcome
-        if new_entries or new_stamps:
-            self._save_manifest(new_photos=new_entries, new_stamps=new_stamps)
+        self._save_manifest()
         self.stats = {"processed": processed, "reused": reused, "failed": failed}
         return {source: results[source] for source in sources if source in results}
 
     def _digest(self, source):
-        """``(digest, new stamp or None)``. A file whose size and
-        modification time are those recorded is not read again: hashing
-        every photo of a 20,000-article portal on every build would read
-        gigabytes to learn that nothing changed."""
+        """The source's SHA-256. A file whose size and modification time
+        are those recorded is not read again: hashing every photo of a
+        20,000-article portal on every build would read gigabytes to learn
+        that nothing changed. Containment is checked first, always."""
+        if self.content_root is not None and not real_path_inside(self.content_root, source):
+            raise PhotoError("outside", path=source)
         try:
             info = os.stat(source)
         except (FileNotFoundError, NotADirectoryError):
             raise PhotoError("not-found", path=source) from None
+        except OSError as exc:
+            raise PhotoError("unreadable", _one_line(exc), _one_line(exc), source) from None
         stamp = [info.st_size, info.st_mtime_ns]
         known = self._manifest["stamps"].get(str(source))
-        if isinstance(known, list) and known[:2] == stamp and len(known) == 3:
-            return known[2], None
-        digest = photo_digest(source)
-        return digest, stamp + [digest]
+        if known and known[:2] == stamp:
+            return known[2]
+        digest = photo_digest(source, self.content_root)
+        self._set("stamps", str(source), stamp + [digest])
+        return digest
 
     def _run(self, todo, workers):
         """Process ``todo`` jobs, in worker processes if worth it."""
-        args = [(group[0], self.files_dir, self.widths, self.thumb_size) for _, group in todo]
+        args = [(group[0], self.files_dir, self.widths, self.thumb_size, self.content_root)
+                for _, group in todo]
         workers = max(1, int(workers or 1))
         if workers == 1 or len(args) <= 1:
             # No pool: saves process start-up for small batches and keeps
@@ -1005,62 +1276,84 @@ class PhotoCache:
     # -- banners ----------------------------------------------------------
 
     def banner(self, source, width):
-        """:func:`process_banner` through the cache (same keying rules).
+        """:func:`process_banner` through the cache (same keying and
+        verification rules).
 
         Raises :class:`PhotoError`: a banner is one file, the caller decides.
         """
-        digest = photo_digest(source)
-        key = f"{digest}|banner={int(width)}|v{PIPELINE_VERSION}"
-        entry = self._manifest["banners"].get(key)
-        if isinstance(entry, dict) and self._have({entry.get("src", ""), entry.get("src2x", "")}):
-            self.stats = {"processed": 0, "reused": 1, "failed": 0}
-            return dict(entry)
         try:
-            result = process_banner(source, self.files_dir, width)
+            digest = self._digest(source)
+            key = f"{digest}|banner={int(width)}|v{PIPELINE_VERSION}"
+            entry = self._manifest["banners"].get(key)
+            if entry and self._verified({entry["src"], entry["src2x"]}):
+                self.stats = {"processed": 0, "reused": 1, "failed": 0}
+                return dict(entry)
+            result = process_banner(source, self.files_dir, width, self.content_root)
         except PhotoError:
             self.stats = {"processed": 0, "reused": 0, "failed": 1}
+            self._save_manifest()
             raise
-        self._save_manifest(new_banners={key: result})
+        self._record({result["src"], result["src2x"]})
+        self._set("banners", key, result)
+        self._save_manifest()
         self.stats = {"processed": 1, "reused": 0, "failed": 0}
         return dict(result)
+
+
+def _default_warn(message):
+    logging.getLogger(__name__).warning("%s", message)
 
 
 # --------------------------------------------------------------------------
 # Publishing
 
 
-def publish_files(names, files_dir, out_dir):
-    """Put the named processed files into ``out_dir`` (created if needed).
+def _bare_name(name):
+    return bool(name) and name not in (".", "..") and os.path.basename(name) == name and "/" not in name
 
-    Hard links cost no space or time, which matters when the cache holds
-    gigabytes of renditions; where linking is impossible (another
-    filesystem, no permission) the file is copied. Each file appears
-    atomically. Names must be bare file names: they come from a manifest on
+
+try:
+    import fcntl
+    _FICLONE = 0x40049409  # linux/fs.h: share blocks copy-on-write (btrfs, XFS)
+except ImportError:  # pragma: no cover - not Linux
+    fcntl = None
+
+
+def _copy_into(source, f):
+    """Copy ``source`` into the open file ``f``: a reflink where the
+    filesystem has them (no data written, still a separate inode), a plain
+    copy otherwise (ext4)."""
+    with open(source, "rb") as src:
+        if fcntl is not None:
+            try:
+                fcntl.ioctl(f.fileno(), _FICLONE, src.fileno())
+                return
+            except OSError:
+                pass
+        shutil.copyfileobj(src, f, 1 << 20)
+
+
+def publish_files(names, files_dir, out_dir):
+    """Copy the named processed files into ``out_dir`` (created if needed).
+
+    Copies, not hard links: a published file must never share an inode
+    with the cache, or anything that damages ``output/`` in place (a deploy
+    tool, an image optimiser, a disk error on a partial write) damages the
+    cache too, and a hard link would also carry the cache file's mode into
+    ``output/``. Each copy is a new file made under the build's umask
+    (0644, or 0640 under umask 027) and appears atomically. The cost,
+    measured by tests/bench/bench_photos.py, is a small fraction of the
+    build. Names must be bare file names: they come from a manifest on
     disk, and must not be able to write outside ``out_dir``. Returns the
     published paths.
-
-    Note: published files may share an inode with the cache, so nothing may
-    edit output images in place.
     """
     files_dir, out_dir = Path(files_dir), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     published = []
     for name in dict.fromkeys(names):
-        if not name or name in (".", "..") or os.path.basename(name) != name or "/" in name:
+        if not _bare_name(name):
             raise ValueError(f"not a bare file name: {name!r}")
         source, target = files_dir / name, out_dir / name
-        if target.exists() and os.path.samefile(source, target):
-            published.append(target)
-            continue
-        tmp = out_dir / f".tmp-{os.getpid()}-{name}"
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        try:
-            os.link(source, tmp)
-        except FileNotFoundError:
-            raise  # the cache lost the file: a real error, not a reason to copy
-        except OSError:
-            shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        _replace_from_temp(target, lambda f, source=source: _copy_into(source, f))
         published.append(target)
     return published
