@@ -15,6 +15,7 @@ with ``--fatal warnings`` and so fails on the same problems.
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 
 from pelican import signals
@@ -23,6 +24,7 @@ from content_check import fail_cleanly
 
 from .counter import write_atomic
 from .feeds import FeedError, parse_covid, parse_time, parse_views, parse_visitors, read_json, region_sentence
+from .safe_text import codepoints, shown
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +41,32 @@ def parse_feed(name, raw, read):
     return parse_covid(raw, "", read=read)
 
 
-def load_feed(name, folder):
-    """``(raw, sources, value)`` of one feed file in ``folder``."""
-    raw = read_json(os.path.join(folder, FEED_FILES[name]))
+def load_feed(name, folder, root=None, notes=None):
+    """``(raw, sources, value)`` of one feed file in ``folder``; every file
+    read must resolve inside ``root`` (see ``feeds.read_json``)."""
+    raw = read_json(os.path.join(folder, FEED_FILES[name]), root, notes)
     sources = {}
 
     def read(source):
-        sources[source] = read_json(os.path.join(folder, source))
+        sources[source] = read_json(os.path.join(folder, source), root, notes)
         return sources[source]
 
     return raw, sources, parse_feed(name, raw, read)
+
+
+def feed_problem(path, error, consequence):
+    """One ``path:line: message`` (or ``path: trường x: message``) line,
+    with anything the file brought made printable."""
+    where = f"{os.path.relpath(path)}:{error.line}:" if error.line else f"{os.path.relpath(path)}:"
+    field = f" trường {error.field}:" if error.field else ""
+    return shown(f"{where}{field} {error.message}; {consequence}")
+
+
+def invisible_note(path, field, removed):
+    return shown(
+        f"{os.path.relpath(path)}: trường {field}: đã bỏ ký tự vô hình/điều khiển hướng chữ {codepoints(removed)} "
+        "(chúng có thể làm chữ số hiện ngược, “1.234” thành “432.1”); hãy xóa chúng khỏi tệp "
+        "(invisible or bidi control characters removed)")
 
 
 def _updated(raw):
@@ -58,58 +76,104 @@ def _updated(raw):
         return None
 
 
-def _newest_live(name, live_folder, current):
-    """The copy the counter's cron job keeps current in the published site,
-    if it is valid and newer than ``current`` (raw, sources, value)."""
-    if not live_folder:
-        return current
+def _newer(current, candidate):
+    """The counter's copy ``candidate`` wins when valid and newer."""
+    if candidate is None or current is None:
+        return current or candidate
+    newer, older = _updated(candidate[0]), _updated(current[0])
+    return candidate if newer and older and newer > older else current
+
+
+CACHE_PROBLEM = "bộ nhớ đệm hỏng, đã bỏ và sẽ tạo lại (unreadable cache discarded and rebuilt)"
+
+
+def _cached_value(name, entry):
+    """Re-validate one cache entry: rules may have changed since it was written."""
+    if name not in FEED_FILES or not isinstance(entry, dict) or "raw" not in entry \
+            or not isinstance(entry.get("sources", {}), dict):
+        raise FeedError(name, "sai cấu trúc (wrong shape)")
+    sources = entry.get("sources", {})
+
+    def read(source):
+        if source not in sources:
+            raise FeedError(name, f"thiếu tệp nguồn {source} (source missing)")
+        return sources[source]
+
+    return parse_feed(name, entry["raw"], read)
+
+
+def read_cache(cache_file):
+    """The last good ``{name: {"raw", "sources"}}``. A cache that cannot be
+    read or has the wrong shape (a killed build, a full disk) is discarded
+    with one line naming it: it is ours, not the staff's, and rebuilt from
+    this build's feeds, so the build goes on (strict builds too)."""
+    if not os.path.lexists(cache_file):
+        return {}
     try:
-        candidate = load_feed(name, live_folder)
-    except FeedError:
-        return current  # the cron job's copy is repaired by its next run
-    newer, older = _updated(candidate[0]), current and _updated(current[0])
-    return candidate if current is None or (newer and older and newer > older) else current
+        data = read_json(cache_file)
+        if not isinstance(data, dict):
+            raise FeedError(None, "không phải đối tượng JSON (not an object)")
+        for name, entry in data.items():
+            _cached_value(name, entry)
+    except FeedError as error:
+        print(feed_problem(cache_file, error, CACHE_PROBLEM), file=sys.stderr)
+        return {}
+    return data
 
 
-def load_all(folder, cache_file, live_folder=None):
+def _attempt(name, folder, root, notes, errors):
+    """A feed from ``folder``, or None with the error kept in ``errors``."""
+    try:
+        return load_feed(name, folder, root, notes)
+    except FeedError as error:
+        errors.append((os.path.join(folder, FEED_FILES[name]), error))
+        return None
+
+
+def load_all(folder, cache_file, live_folder=None, root=None):
     """Every feed's value (or None) and the raw files to publish, falling
     back to the last good copy in ``cache_file`` for a feed with problems.
 
     In production ``make stats`` rewrites the *published* feeds every
     minute; ``live_folder`` (``output/feeds``) is read too and the newer
     valid copy wins, so a rebuild snapshots current figures, not the ones
-    in ``content/feeds``."""
-    try:
-        with open(cache_file, encoding="utf-8") as handle:
-            last_good = json.load(handle)
-    except (OSError, ValueError):
-        last_good = {}
+    in ``content/feeds``. Files of ``folder`` must resolve inside ``root``
+    (``content/``), those of ``live_folder`` inside it."""
+    last_good = read_cache(cache_file)
     values, published = {}, {}
     for name, filename in FEED_FILES.items():
-        path = os.path.join(folder, filename)
-        try:
-            raw, sources, value = _newest_live(name, live_folder, load_feed(name, folder))
-        except FeedError as error:
-            where = f" trường {error.field}:" if error.field else ""
-            fallback = "dùng số liệu hợp lệ lần trước (keeping the last good values)" if name in last_good \
-                else "tạm ẩn mục này (widget left out)"
-            fail_cleanly(logger.warning, "%s:%s %s; %s. Hãy sửa tệp này (fix this file).",
-                         os.path.relpath(path), where, error.message, fallback)
-            live = _newest_live(name, live_folder, None)
-            if live is not None:
-                raw, sources, value = live
-            elif name in last_good:
-                raw, sources = last_good[name]["raw"], last_good[name].get("sources", {})
-                value = parse_feed(name, raw, sources.__getitem__)
-            else:
-                values[name] = None
-                continue
+        notes, errors, live_errors = [], [], []
+        fresh = _attempt(name, folder, root or folder, notes, errors)
+        live = None
+        if live_folder and os.path.lexists(os.path.join(live_folder, filename)):
+            live = _attempt(name, live_folder, live_folder, notes, live_errors)
+        chosen = _newer(fresh, live)
+        for path, error in errors:
+            fallback = "dùng số liệu hợp lệ lần trước (keeping the last good values)" \
+                if live or name in last_good else "tạm ẩn mục này (widget left out)"
+            fail_cleanly(logger.warning, "%s. Hãy sửa tệp này (fix this file).", feed_problem(path, error, fallback))
+        for path, error in live_errors:
+            fail_cleanly(logger.warning, "%s.", feed_problem(
+                path, error, "bản do bộ đếm ghi bị bỏ qua đến lần chạy make stats sau "
+                             "(the counter's published copy is ignored until make stats rewrites it)"))
+        for note in notes:
+            fail_cleanly(logger.warning, "%s", invisible_note(*note))
+        if chosen is None and name in last_good:
+            entry = last_good[name]
+            chosen = entry["raw"], entry.get("sources", {}), _cached_value(name, entry)
+        if chosen is None:
+            values[name] = None
+            continue
+        raw, sources, values[name] = chosen
         last_good[name] = {"raw": raw, "sources": sources}
-        values[name] = value
         published[filename] = raw
         published.update(sources)
-    os.makedirs(os.path.dirname(cache_file) or ".", exist_ok=True)
-    write_atomic(Path(cache_file), json.dumps(last_good, ensure_ascii=False).encode("utf-8"))
+    try:
+        os.makedirs(os.path.dirname(cache_file) or ".", exist_ok=True)
+        write_atomic(Path(cache_file), json.dumps(last_good, ensure_ascii=False).encode("utf-8"))
+    except OSError as error:  # e.g. a folder where the cache should be: the pages are still right
+        print(shown(f"{os.path.relpath(cache_file)}: cảnh báo: không ghi được bộ nhớ đệm: {error.strerror} "
+                    "(cannot write the cache)"), file=sys.stderr)
     return values, published
 
 
@@ -119,7 +183,7 @@ def _render(generators):
     folder = os.path.join(settings["PATH"], settings.get("LIVE_FEEDS_DIR", "feeds"))
     cache_file = os.path.join(settings["CACHE_PATH"], "live-widgets.json")
     live_folder = os.path.join(settings["OUTPUT_PATH"], settings.get("LIVE_FEEDS_OUTPUT", "feeds"))
-    values, published = load_all(folder, cache_file, live_folder)
+    values, published = load_all(folder, cache_file, live_folder, root=settings["PATH"])
 
     covid = values["covid"]
     if covid:

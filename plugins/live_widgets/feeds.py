@@ -7,41 +7,164 @@ field today: ...``. A feed with any problem is not used at all: the build
 falls back to the last good values instead (see ``__init__``).
 """
 
+import codecs
 import datetime
 import json
 import os
+import re
 
+from content_check.site import real_path_inside
 from vi_locale.formatting import to_vn, vi_number
+
+from .safe_text import CONTROL_IN_FILE, codepoints, first_control, strip_invisible
+
+
+# Bounds checked before or while decoding, so a hostile or broken file costs
+# little: views.json of 5,000 articles is about 0.5 MB, the deepest feed
+# (covid.json) nests 3 levels, and counts stay below 9e15, the largest
+# integer the browser's script holds exactly (live-widgets.js, ok()).
+MAX_FEED_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 16
+MAX_COUNT = 9 * 10**15
+MAX_DIGITS = len(str(MAX_COUNT))
+# a JSON string (escapes included) or one bracket: strings are skipped whole
+# so a "[" inside one does not count as nesting
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 class FeedError(ValueError):
-    """A feed file that cannot be used; ``field`` says where (or ``None``)."""
+    """A feed file that cannot be used; ``field`` says where (or ``None``),
+    ``line`` the line of the file when the problem has one."""
 
-    def __init__(self, field, message):
+    def __init__(self, field, message, line=None):
         super().__init__(message)
         self.field = field
+        self.message = message
+        self.line = line
+
+
+class _BadToken(ValueError):
+    """A number or constant the decoder met that no feed may hold."""
+
+    def __init__(self, token, message):
+        super().__init__(message)
+        self.token = token
         self.message = message
 
 
 def is_count(value):
-    """A non-negative integer (``True``/``False`` and ``3.0`` are not)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    """A non-negative integer below ``MAX_COUNT`` (``True``/``False`` and
+    ``3.0`` are not): the same test as ``ok()`` in live-widgets.js."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_COUNT
 
 
-def read_json(path):
-    """Decoded JSON of ``path``; raises FeedError for a missing or broken file."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        raise FeedError(None, "tệp không tồn tại (file not found)") from None
-    except UnicodeDecodeError as error:
-        raise FeedError(None, f"tệp không phải UTF-8 (not UTF-8: {error.reason})") from None
-    except json.JSONDecodeError as error:
+def _line_of(text, offset):
+    return text.count("\n", 0, offset) + 1
+
+
+def read_text(path, root=None, limit=MAX_FEED_BYTES):
+    """The text of ``path``: a regular file of at most ``limit`` bytes, UTF-8
+    (a BOM is allowed), no control character but tab and line ends, and,
+    when ``root`` is given, resolving (symlinks followed) inside ``root``.
+    Raises FeedError naming the line where there is one."""
+    if root is not None and not real_path_inside(root, path):
         raise FeedError(None, (
-            f"JSON không hợp lệ ở dòng {error.lineno}, cột {error.colno}: {error.msg} "
-            f"(invalid JSON at line {error.lineno})"
-        )) from None
+            f"tệp trỏ ra ngoài thư mục {os.path.basename(os.path.normpath(root))}/ (liên kết tượng trưng?) nên không được dùng "
+            f"(resolves outside {os.path.basename(os.path.normpath(root))}/, to {os.path.realpath(path)})"))
+    try:
+        if not os.path.isfile(path):  # a folder, a pipe or a device would block or mislead
+            raise FeedError(None, "tệp không tồn tại (file not found)" if not os.path.exists(path)
+                            else "không phải tệp thông thường (not a regular file)")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise FeedError(None, f"không đọc được tệp: {error.strerror} (unreadable file)") from None
+    if len(data) > limit:
+        raise FeedError(None, f"tệp lớn hơn {limit // 1024} KB (file larger than {limit // 1024} KB)")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FeedError(None, f"tệp không phải UTF-8: hãy lưu lại với mã UTF-8 (not UTF-8: {error.reason})",
+                        data.count(b"\n", 0, error.start) + 1) from None
+    found = first_control(text, CONTROL_IN_FILE)
+    if found:
+        raise FeedError(None, f"tệp chứa ký tự điều khiển {codepoints(found[1])}; hãy xóa nó (control character)",
+                        found[0])
+    return text
+
+
+def _check_depth(text):
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise FeedError(None, f"JSON lồng nhau quá {MAX_DEPTH} tầng (nested deeper than {MAX_DEPTH})",
+                                _line_of(text, match.start()))
+        elif token in "]}":
+            depth -= 1
+
+
+def _integer(digits):
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _BadToken(digits, f"số có {len(digits.lstrip('-'))} chữ số, quá lớn (number too long)")
+    return int(digits)
+
+
+def _constant(name):
+    raise _BadToken(name, f"“{name}” không phải số JSON hợp lệ (not valid JSON)")
+
+
+def decode_json(text):
+    """``text`` decoded, nesting and numbers bounded first. Raises FeedError."""
+    _check_depth(text)
+    try:
+        return json.loads(text, parse_int=_integer, parse_constant=_constant)
+    except _BadToken as error:
+        raise FeedError(None, error.message, _line_of(text, max(text.find(error.token), 0))) from None
+    except json.JSONDecodeError as error:
+        raise FeedError(None, f"JSON không hợp lệ: {error.msg} (invalid JSON)", error.lineno) from None
+
+
+def _clean_string(text, field, notes):
+    found = first_control(text)
+    if found:
+        raise FeedError(field, f"chứa ký tự điều khiển {codepoints(found[1])}; hãy xóa nó (control character in text)")
+    text, removed = strip_invisible(text)
+    if removed and notes is not None:
+        notes.append((field, removed))
+    return text
+
+
+def clean_strings(value, field="", notes=None):
+    """``value`` with invisible characters removed from every string, keys
+    included (each removal noted as ``(field, characters)`` in ``notes``);
+    a control character raises FeedError. Depth is already bounded."""
+    if isinstance(value, str):
+        return _clean_string(value, field or "(gốc)", notes)
+    if isinstance(value, list):
+        return [clean_strings(item, f"{field}[{index}]", notes) for index, item in enumerate(value)]
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            where = f"{field}.{key}" if field else key
+            cleaned[_clean_string(key, where, notes)] = clean_strings(item, where, notes)
+        return cleaned
+    return value
+
+
+def read_json(path, root=None, notes=None):
+    """Decoded JSON of ``path`` with its strings cleaned (see
+    ``clean_strings``); raises FeedError for a missing or broken file.
+    Each removal is noted in ``notes`` as ``(path, field, characters)``."""
+    found = []
+    data = clean_strings(decode_json(read_text(path, root)), notes=found)
+    if notes is not None:
+        notes.extend((path, field, removed) for field, removed in found)
+    return data
 
 
 def parse_time(value, field="updated"):
@@ -49,10 +172,9 @@ def parse_time(value, field="updated"):
     if not isinstance(value, str):
         raise FeedError(field, "phải là thời gian dạng 2020-08-14T11:00:00+07:00 (must be an ISO 8601 string)")
     try:
-        moment = datetime.datetime.fromisoformat(value)
-    except ValueError:
+        return to_vn(datetime.datetime.fromisoformat(value))
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31 shifted to Vietnam time
         raise FeedError(field, f"thời gian không hợp lệ: {value[:40]!r} (invalid ISO 8601 time)") from None
-    return to_vn(moment)
 
 
 def _require_object(data):
@@ -107,7 +229,10 @@ def parse_disease_sh(data):
             "(not a disease.sh 'all' or 'countries/{country}' response)"
         ))
     numbers = {field: _count(data, field) for field in DISEASE_SH_FIELDS}
-    updated = datetime.datetime.fromtimestamp(numbers.pop("updated") / 1000, tz=datetime.timezone.utc)
+    try:
+        updated = datetime.datetime.fromtimestamp(numbers.pop("updated") / 1000, tz=datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):  # a count, but past the year 9999
+        raise FeedError("updated", "thời điểm (mili giây) quá xa (epoch milliseconds out of range)") from None
     return numbers, updated
 
 
@@ -144,7 +269,8 @@ def parse_covid(data, folder, read=read_json):
             try:
                 numbers, updated = parse_disease_sh(read(os.path.join(folder, source)))
             except FeedError as error:
-                field = f"{where}.source ({source}" + (f": {error.field})" if error.field else ")")
+                at = f"{source}:{error.line}" if error.line else source
+                field = f"{where}.source ({at}" + (f": {error.field})" if error.field else ")")
                 raise FeedError(field, error.message) from None
             newest = max(newest, updated)
         else:
