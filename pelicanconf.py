@@ -125,6 +125,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "plu
 PLUGINS = [
     "vi_locale",
     "content_check",
+    "source_gate",  # files read from content/ must really be inside it; static folders hold images only
+    "safe_cache",  # an unreadable Pelican cache is rebuilt, and written atomically
     "photos",
     "article_media",
     "news_blocks",

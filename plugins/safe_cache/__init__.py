@@ -1,0 +1,125 @@
+"""Pelican's content cache, made safe to interrupt.
+
+``pelican.cache.FileDataCacher`` writes its gzip+pickle file in place, so a
+build killed while writing leaves it truncated; loading it then raises
+``EOFError`` (or a zlib error, or anything an unpickler can raise), which
+Pelican does not catch: every later build fails with a traceback and no
+file named. Two small patches, applied at ``initialized`` (before any
+generator opens its cache), fix both halves:
+
+* loading: any failure, or data of the wrong shape, discards that cache
+  with a warning naming the file; the build proceeds with an empty cache
+  and the next save replaces the file;
+* saving: a unique temporary file in the same folder, fsynced, then renamed
+  over the old one, so a cache file is always either the old or the new one.
+
+The patch keeps Pelican's attributes (``_cache_path``, ``_cache_open``,
+``_cache``) and policies; only how the file is read and written changes.
+"""
+
+import gzip
+import logging
+import os
+import pickle
+import tempfile
+
+from pelican import cache, signals
+
+logger = logging.getLogger(__name__)
+
+
+class UnreadableCache(Exception):
+    """The cache file exists but cannot be used; ``str()`` says why."""
+
+
+def read_cache(path, opener, stamped):
+    """The cache dictionary stored at ``path``: ``{}`` when there is none,
+    UnreadableCache when it is damaged. ``stamped`` caches hold
+    ``(stamp, data)`` pairs (FileStampDataCacher unpacks them)."""
+    try:
+        with opener(path, "rb") as handle:
+            data = pickle.load(handle)
+    except FileNotFoundError:
+        return {}
+    except Exception as err:  # noqa: BLE001 - an unpickler can raise anything
+        raise UnreadableCache(f"{type(err).__name__}: {err}") from err
+    if not isinstance(data, dict):
+        raise UnreadableCache(f"holds a {type(data).__name__}, not a dict")
+    if stamped and not all(isinstance(v, tuple) and len(v) == 2 for v in data.values()):
+        raise UnreadableCache("holds entries that are not (stamp, data) pairs")
+    return data
+
+
+def write_cache(path, data):
+    """Replace ``path`` by ``data`` (bytes) all at once: a uniquely named
+    temporary file in the same folder (two builds may share a cache
+    folder), fsync, rename. A kill at any moment leaves the old file or the
+    new one, and at worst a stray ``.*.tmp`` that nothing reads."""
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _warn(message, *args):
+    """A damaged cache is not a content problem and mends itself: it is
+    reported, but must not fail ``make publish`` (``--fatal warnings``),
+    or the nightly publish after one killed build would fail too."""
+    try:
+        logger.warning(message, *args)
+    except RuntimeError:
+        pass  # Pelican's fatal logger raises after printing the message
+
+
+def _load(self):
+    """FileDataCacher's loading, made total."""
+    stamped = isinstance(self, cache.FileStampDataCacher)
+    try:
+        return read_cache(self._cache_path, self._cache_open, stamped)
+    except UnreadableCache as err:
+        _warn("%s: bộ nhớ đệm hỏng (có thể do lần dựng trước bị ngắt), đã bỏ và sẽ tạo lại "
+              "(unreadable cache discarded and rebuilt: %s)", os.path.relpath(self._cache_path), err)
+        return {}
+
+
+def _init(self, settings, cache_name, caching_policy, load_policy):
+    """FileDataCacher.__init__, with a loading that never fails."""
+    self.settings = settings
+    self._cache_path = os.path.join(settings["CACHE_PATH"], cache_name)
+    self._cache_data_policy = caching_policy
+    self._cache_open = gzip.open if settings["GZIP_CACHE"] else open
+    self._cache = _load(self) if load_policy else {}
+
+
+def _save(self):
+    """FileDataCacher.save_cache, written atomically."""
+    if not self._cache_data_policy:
+        return
+    try:
+        data = pickle.dumps(self._cache)
+        if self._cache_open is gzip.open:
+            data = gzip.compress(data, mtime=0)
+        write_cache(self._cache_path, data)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError) as err:
+        _warn("%s: không ghi được bộ nhớ đệm (could not save the cache: %s)",
+              os.path.relpath(self._cache_path), err)
+
+
+def patch():
+    cache.FileDataCacher.__init__ = _init
+    cache.FileDataCacher.save_cache = _save
+
+
+def register():
+    signals.initialized.connect(lambda pelican: patch())

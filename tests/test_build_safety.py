@@ -1,0 +1,225 @@
+"""The build itself: what a symlink, an active file, a damaged cache or a
+strange output folder can do (issue 9). Each test runs `make html` or
+`make publish` against a copy of the project, as staff and cron do."""
+
+import gzip
+import os
+import pickle
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, new_content, write_article
+from PIL import Image
+
+# A file outside content/ that a hostile symlink points at: its marker must
+# never appear anywhere in output/.
+MARKER = "BI-MAT-CUA-MAY-CHU-7f3a9c"
+ARTICLE = {
+    "Title": "Hội nghị quán triệt nghị quyết",
+    "Date": "2020-03-23 08:15",
+    "Category": "Xây dựng Đảng",
+    "Author": "H. Sơn",
+    "Summary": "Lời dẫn của bài.",
+    "Image": "anh.jpg",
+    "ImageCaption": "Quang cảnh hội nghị",
+}
+PAGE = "xay-dung-dang/hoi-nghi-quan-triet-nghi-quyet.html"
+PROJECT_FILES = ("Makefile", "pelicanconf.py", "publishconf.py", "requirements.txt", "requirements-test.txt")
+
+
+def make_project(root):
+    """A copy of the project (its own content/, output/ and cache/) sharing
+    the real .venv; file times are kept so make never reinstalls."""
+    root.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        shutil.copy2(ROOT / name, root / name)
+    for name in ("plugins", "theme"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / ".venv").symlink_to(ROOT / ".venv")
+    content = new_content(root / "content")
+    shutil.copytree(ROOT / "content" / "feeds", content / "feeds")
+    article = write_article(content / "articles" / "xay-dung-dang", "hoi-nghi", ARTICLE,
+                            "## Nội dung\n\nHội nghị đã quán triệt nghị quyết.\n")
+    Image.new("RGB", (640, 480), (180, 30, 30)).save(article.parent / "anh.jpg")
+    return root
+
+
+def make(project, target, umask=None):
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
+    return subprocess.run(
+        ["make", "-s", "-o", ".venv/.site-requirements", target], cwd=project, env=env,
+        text=True, encoding="utf-8", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600,
+        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
+    )
+
+
+def snapshot(folder):
+    """Every file under ``folder`` (symlinks not followed) -> its bytes."""
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): (os.readlink(p) if p.is_symlink() else p.read_bytes())
+            for p in sorted(folder.rglob("*")) if p.is_symlink() or p.is_file()}
+
+
+def marker_in(folder):
+    return [name for name, data in snapshot(folder).items()
+            if (MARKER.encode() if isinstance(data, bytes) else MARKER) in data]
+
+
+@pytest.fixture(scope="module")
+def built_project(tmp_path_factory):
+    """A project copy built once with `make html`: tests copy it, so each
+    starts with a good published output/ (and a warm photo cache)."""
+    root = make_project(tmp_path_factory.mktemp("built") / "portal")
+    result = make(root, "html")
+    assert result.returncode == 0, result.stdout
+    return root
+
+
+@pytest.fixture
+def project(built_project, tmp_path):
+    root = tmp_path / "portal"
+    shutil.copytree(built_project, root, symlinks=True)
+    return root
+
+
+@pytest.fixture
+def secret(tmp_path):
+    """A folder outside content/ holding the marker, like /etc."""
+    folder = tmp_path / "host-etc"
+    folder.mkdir()
+    (folder / "passwd").write_text(f"root:x:0:0:{MARKER}:/root:/bin/bash\n", encoding="utf-8")
+    (folder / "shadow.jpg").write_bytes(b"\xff\xd8\xff" + MARKER.encode())
+    return folder
+
+
+def assert_refused(project, target, result, before, *lines):
+    """The build failed with exactly these problem lines, output/ is as it
+    was and holds nothing of the secret."""
+    assert result.returncode != 0, result.stdout
+    printed = [line for line in result.stdout.splitlines() if line.startswith("content/")]
+    assert printed == list(lines), result.stdout
+    assert "Traceback" not in result.stdout
+    assert snapshot(project / "output") == before
+    assert not marker_in(project / "output")
+
+
+OUTSIDE = ("là liên kết (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó bằng chính "
+           "tệp đó hoặc xóa nó (a symlink leading outside content/, to {target}: replace it with the file "
+           "itself or remove it; nothing of it is published)")
+FOLDER_OUTSIDE = ("là thư mục liên kết (symlink) trỏ ra ngoài content/, tới {target}; hãy xóa liên kết "
+                  "và chép các tệp cần đăng vào đây (a folder symlink leading outside content/, to {target}: "
+                  "remove it and copy in the files to publish; nothing in it is published)")
+BAD_TYPE = ("loại tệp «{ext}» không được đăng từ thư mục này; chỉ đăng ảnh gif, ico, jpeg, jpg, png, webp. "
+            "Ảnh SVG hãy xuất ra PNG (file type «{ext}» is not published from this folder, only gif, ico, "
+            "jpeg, jpg, png, webp: an SVG or page could run script on the site; export SVG as PNG)")
+
+
+@pytest.mark.parametrize("target", ["html", "publish"])
+def test_symlinked_static_file_and_folder_are_refused(project, secret, target):
+    before = snapshot(project / "output")
+    (project / "content/images/x.jpg").symlink_to(secret / "shadow.jpg")
+    (project / "content/images/etc").symlink_to(secret, target_is_directory=True)
+    result = make(project, target)
+    assert_refused(project, target, result, before,
+                   f"content/images/etc:1: {FOLDER_OUTSIDE.format(target=secret)}",
+                   f"content/images/x.jpg:1: {OUTSIDE.format(target=secret / 'shadow.jpg')}")
+
+
+def test_symlinked_article_and_template_page_are_refused(project, secret):
+    before = snapshot(project / "output")
+    folder = project / "content/articles/xay-dung-dang/mat-khau"
+    folder.mkdir()
+    (folder / "index.md").symlink_to(secret / "passwd")
+    robots = project / "content/extra/robots.txt"
+    robots.unlink()
+    robots.symlink_to(secret / "passwd")
+    result = make(project, "html")
+    passwd = OUTSIDE.format(target=secret / "passwd")
+    assert_refused(project, "html", result, before,
+                   f"content/articles/xay-dung-dang/mat-khau/index.md:1: {passwd}",
+                   f"content/extra/robots.txt:1: {passwd}")
+
+
+def test_symlinked_attachment_is_refused(project, secret):
+    """Attachments are copied by article_media (content_check refuses the
+    link); whoever refuses it, nothing of it is published."""
+    before = snapshot(project / "output")
+    article = project / "content/articles/xay-dung-dang/hoi-nghi/index.md"
+    (article.parent / "ke-hoach.pdf").symlink_to(secret / "passwd")
+    text = article.read_text(encoding="utf-8").replace("\n\n", "\nAttachments: ke-hoach.pdf\n\n", 1)
+    article.write_text(text, encoding="utf-8")
+    result = make(project, "publish")
+    assert result.returncode != 0, result.stdout
+    assert "content/articles/xay-dung-dang/hoi-nghi/ke-hoach.pdf" in result.stdout
+    assert snapshot(project / "output") == before
+    assert not marker_in(project / "output")
+
+
+SVGS = {
+    "script.svg": '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>',
+    "onload.svg": '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="9" height="9"/></svg>',
+}
+
+
+@pytest.mark.parametrize("target", ["html", "publish"])
+def test_active_files_in_a_static_folder_are_refused(project, target):
+    before = snapshot(project / "output")
+    images = project / "content/images"
+    for name, text in SVGS.items():
+        (images / name).write_text(text, encoding="utf-8")
+    (images / "trang.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+    (images / "x.js").write_text("alert(1)", encoding="utf-8")
+    (images / "gia.png").write_text(SVGS["script.svg"], encoding="utf-8")  # an SVG renamed .png
+    result = make(project, target)
+    bad_content = ("tên tệp là ảnh «.png» nhưng nội dung không phải ảnh đó; hãy lưu lại ảnh đúng "
+                   "định dạng (named as a «.png» image but its content is not one: save it again "
+                   "in that format)")
+    assert_refused(project, target, result, before,
+                   f"content/images/gia.png:1: {bad_content}",
+                   f"content/images/onload.svg:1: {BAD_TYPE.format(ext='.svg')}",
+                   f"content/images/script.svg:1: {BAD_TYPE.format(ext='.svg')}",
+                   f"content/images/trang.html:1: {BAD_TYPE.format(ext='.html')}",
+                   f"content/images/x.js:1: {BAD_TYPE.format(ext='.js')}")
+
+
+def test_devserver_build_leaves_refused_files_out(project, secret):
+    """Not fatal (as `make devserver` builds): the site is published
+    without what the gate refused, and says why."""
+    images = project / "content/images"
+    (images / "etc").symlink_to(secret, target_is_directory=True)
+    (images / "script.svg").write_text(SVGS["script.svg"], encoding="utf-8")
+    result = subprocess.run(
+        [".venv/bin/python", "-m", "pelican", "content", "-o", "output", "-s", "pelicanconf.py",
+         "--log-handler", "plain"], cwd=project, text=True, encoding="utf-8",
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    assert result.returncode == 0, result.stdout
+    assert f"content/images/etc:1: {FOLDER_OUTSIDE.format(target=secret)}" in result.stdout
+    assert f"content/images/script.svg:1: {BAD_TYPE.format(ext='.svg')}" in result.stdout
+    assert (project / "output" / PAGE).exists()
+    assert not (project / "output/images/etc").exists()
+    assert not (project / "output/images/script.svg").exists()
+    assert not marker_in(project / "output")
+
+
+def test_symlinks_inside_content_keep_working(project):
+    images = project / "content/images"
+    (project / "content/shared").mkdir()
+    (project / "content/shared/logo.png").write_bytes((images / "emblem.png").read_bytes())
+    (images / "chung").symlink_to("../shared", target_is_directory=True)
+    (images / "huy-hieu.png").symlink_to("emblem.png")
+    (images / "vong").symlink_to(".", target_is_directory=True)  # a loop
+    result = make(project, "html")
+    loop = ("là thư mục liên kết (symlink) trỏ về chính thư mục chứa nó; hãy xóa liên kết "
+            "(a folder symlink back to a folder that contains it, a loop: remove it)")
+    assert result.stdout.splitlines()[0] == f"content/images/vong:1: {loop}"
+    assert result.returncode != 0
+    (images / "vong").unlink()
+    result = make(project, "html")
+    assert result.returncode == 0, result.stdout
+    output = project / "output/images"
+    assert (output / "huy-hieu.png").read_bytes() == (images / "emblem.png").read_bytes()
+    assert (output / "chung/logo.png").read_bytes() == (images / "emblem.png").read_bytes()
+    assert not (output / "huy-hieu.png").is_symlink()
