@@ -3,24 +3,33 @@
 ``![alt](photo.jpg "Caption")`` becomes ``<figure>`` (see :mod:`.figures`).
 ``Attachments`` lists files beside the article, one ``file | title`` per
 line; each is published under ``tai-lieu/<article slug>/`` and listed as
-"File đính kèm" with its title, type and size. ``make check`` reports a
-missing file or a path leaving ``content/``; here such an entry is skipped.
+"File đính kèm" with its title, type and size, at a percent-encoded URL.
+``make check`` reports a missing file or a path leaving ``content/``; here
+such an entry is skipped, and a file whose real path leaves ``content/``
+(a symlink) is refused with a warning and never copied.
 """
 
 import hashlib
+import logging
 import os
 import shutil
+import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 from pelican import signals
 from pelican.contents import Article, Page
 
-from content_check.rules import list_entries
+from content_check import fail_cleanly
+from content_check.rules import Problem, header_entries, list_entries, parse_header
+from content_check.site import ATTACHMENT_KINDS, real_path_inside, resolve_media_path
 from live_widgets.counter import write_atomic
-from content_check.site import ATTACHMENT_KINDS, resolve_media_path
 
 from . import figures as figures_module
 from .figures import FigureExtension
+
+logger = logging.getLogger(__name__)
+
 
 def attachment_entries(value):
     """``[(file, title)]`` from ``Attachments``; the title defaults to the
@@ -71,31 +80,121 @@ def _add_extension(pelican):
     drop_stale_content_cache(pelican.settings["CACHE_PATH"], render_stamp())
 
 
+class AttachmentRefused(ValueError):
+    """An attachment that must not be published; ``str()`` is the staff's
+    message (Vietnamese, then English)."""
+
+
+def url_path(relative):
+    """The URL path of an output file saved at ``relative`` (``/``-separated):
+    every segment percent-encoded as UTF-8, so ``#``, ``?``, ``%``, spaces and
+    Vietnamese letters reach the server as the file's own name."""
+    return quote(relative, safe="/")
+
+
+def attachment_target(base, slug, name):
+    """Where an attachment is saved under the output folder: ``base/slug/``
+    and the file's name in NFC (the form the article names it in), so the
+    saved name and its URL agree whatever form the disk holds."""
+    target = "/".join((base.strip("/"), str(slug), unicodedata.normalize("NFC", os.path.basename(name))))
+    if any(part in ("", ".", "..") for part in target.split("/")):
+        raise AttachmentRefused(
+            f"địa chỉ tệp đính kèm {target!r} không hợp lệ — kiểm tra Slug và tên tệp "
+            "(attachment address is not a plain path)"
+        )
+    return target
+
+
+def find_on_disk(path):
+    """``path``, or the file of its folder whose name is the same in NFC
+    (a name typed NFD on one keyboard is the same name); ``None`` if none."""
+    if os.path.isfile(path):
+        return path
+    folder, name = os.path.split(path)
+    wanted = unicodedata.normalize("NFC", name)
+    try:
+        entries = sorted(os.listdir(folder or "."))
+    except OSError:
+        return None
+    for entry in entries:
+        if unicodedata.normalize("NFC", entry) == wanted and os.path.isfile(os.path.join(folder, entry)):
+            return os.path.join(folder, entry)
+    return None
+
+
+def checked_source(content_root, source, name=None):
+    """``source`` if it may be published; AttachmentRefused if its real
+    path (symlinks resolved) leaves ``content_root``: a symlink pulled with
+    git must never publish the host's files. ``name`` is the file as the
+    article names it, for the message."""
+    if not real_path_inside(content_root, source):
+        raise AttachmentRefused(
+            f"tệp {name or os.path.basename(source)!r} là liên kết (symlink) trỏ ra ngoài thư mục content/ "
+            "nên không được đăng — hãy chép chính tệp vào thư mục bài viết "
+            "(the file leaves content/ through a symlink; not published)"
+        )
+    return source
+
+
+def attachment_lines(source_path):
+    """``{file name: header line}`` of the article's Attachments key, for
+    messages (an unreadable header gives ``{}``: the message then says line 1)."""
+    try:
+        with open(source_path, encoding="utf-8", errors="replace") as handle:
+            fields, _problems, _end = parse_header(unicodedata.normalize("NFC", handle.read()))
+    except OSError:
+        return {}
+    return {name: line for line, name, _title in header_entries(fields, "attachments")}
+
+
+def _refuse(instance, lines, name, reason):
+    problem = Problem(os.path.relpath(instance.source_path), lines.get(name, 1),
+                      f"Attachments: {reason}", "warning")
+    # make publish (--fatal warnings) stops here with exit 1, not a traceback
+    fail_cleanly(logger.warning, "%s", problem)
+
+
 def _attachments(instance):
     if not isinstance(instance, (Article, Page)):
         return
     settings = instance.settings
+    root = settings["PATH"]
     instance.attachments_list = []
-    for name, title in attachment_entries(instance.metadata.get("attachments")):
-        path = resolve_media_path(settings["PATH"], instance.source_path, name)
+    entries = attachment_entries(instance.metadata.get("attachments"))
+    lines = attachment_lines(instance.source_path) if entries else {}
+    for name, title in entries:
+        # make check reports a bad path, type or missing file; skip those.
+        path = resolve_media_path(root, instance.source_path, name)
         extension = os.path.splitext(name)[1].lower()
         if path is None or extension not in ATTACHMENT_KINDS:
             continue
-        source = os.path.join(settings["PATH"], path)
-        if not os.path.isfile(source):
+        source = find_on_disk(os.path.join(root, path))
+        if source is None:
             continue
-        target = f"{settings.get('ATTACHMENTS_URL', 'tai-lieu')}/{instance.slug}/{os.path.basename(path)}"
+        try:
+            checked_source(root, source, name)
+            target = attachment_target(settings.get("ATTACHMENTS_URL", "tai-lieu"), instance.slug, path)
+        except AttachmentRefused as refused:
+            _refuse(instance, lines, name, refused)
+            continue
         instance.attachments_list.append({
             "title": title, "kind": ATTACHMENT_KINDS[extension],
-            "size": os.path.getsize(source), "url": f"{settings['SITEURL']}/{target}",
+            "size": os.path.getsize(source), "url": f"{settings['SITEURL']}/{url_path(target)}",
             "source": source, "target": target,
         })
 
 
 def _publish(generator, content):
-    """Copy an article's attachments next to its page as it is written."""
+    """Copy an article's attachments next to its page as it is written.
+    The containment check is repeated here, just before the copy, so no
+    file whose real path leaves content/ is ever copied."""
     for item in getattr(content, "attachments_list", []):
-        destination = os.path.join(generator.output_path, item["target"])
+        try:
+            checked_source(generator.settings["PATH"], item["source"])
+        except AttachmentRefused as refused:
+            _refuse(content, {}, os.path.basename(item["source"]), refused)
+            continue
+        destination = os.path.join(generator.output_path, *item["target"].split("/"))
         os.makedirs(os.path.dirname(destination), exist_ok=True)
         shutil.copyfile(item["source"], destination)
 

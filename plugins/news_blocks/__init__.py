@@ -3,11 +3,22 @@ category blocks in menu order, and "Các tin khác" (related articles).
 
 Everything here is a pure function of the articles, so a page's output does
 not change unless its inputs do.
+
+Only published articles are ever listed. ``Status: hidden`` articles
+(Pelican keeps them in ``hidden_articles``) are written at their address
+and can be linked to, but no list, feed, sitemap or search index shows
+them; their own page still offers "Các tin khác" of their category.
+
+Also here: the ``plain_text`` and ``plain_title`` filters (news_blocks.text)
+and the feed writer that keeps titles as written (news_blocks.feeds).
 """
 
 from pelican import signals
 
 from content_check.rules import parse_bool
+
+from .feeds import plain_title_writer
+from .text import html_to_text, plain_title
 
 
 def order_categories(categories, menu):
@@ -40,11 +51,13 @@ def _finalize(generator):
     by_category = {}
     for article in articles:
         by_category.setdefault(article.category, []).append(article)
+    count = settings.get("RELATED_ARTICLES", 6)
     for category, members in by_category.items():
         for article in members:
-            article.related = related_articles(
-                members, article, settings.get("RELATED_ARTICLES", 6)
-            )
+            article.related = related_articles(members, article, count)
+    for article in getattr(generator, "hidden_articles", []):
+        # Not among its category's articles: the newest of them instead.
+        article.related = by_category.get(article.category, [])[:count]
     categories = order_categories(by_category, settings.get("MENU_CATEGORIES", []))
     featured = featured_article(articles)
     size = settings.get("HOME_BLOCK_SIZE", 5)
@@ -56,6 +69,10 @@ def _finalize(generator):
         ],
         home_blocks=[(c, by_category[c][:size]) for c in categories],
         archive_years=sorted({a.date.year for a in articles}, reverse=True),  # search filter
+        # Which category and tag pages exist (those with a published
+        # article): a hidden article links only to these.
+        listed_categories=set(by_category),
+        listed_tags={tag for article in articles for tag in getattr(article, "tags", [])},
     )
 
 
@@ -65,6 +82,13 @@ def _menu_pages(generator):
     generator.context["menu_pages"] = [by_slug[s] for s in wanted if s in by_slug]
 
 
+def _add_filters(generator):
+    generator.env.filters["plain_text"] = html_to_text
+    generator.env.filters["plain_title"] = plain_title
+
+
 def register():
+    signals.generator_init.connect(_add_filters)
+    signals.get_writer.connect(plain_title_writer)
     signals.article_generator_finalized.connect(_finalize)
     signals.page_generator_finalized.connect(_menu_pages)

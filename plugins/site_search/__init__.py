@@ -27,10 +27,13 @@ import subprocess
 import sys
 import time
 import unicodedata
-from html import unescape
 from pathlib import Path
 
 from pelican import signals
+
+# Visible text of an HTML fragment, parsed (not a regex): text after a ">"
+# inside an attribute value is not taken for page text.
+from news_blocks.text import html_to_text
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +44,6 @@ OUTPUT_SUBDIR = "pagefind"
 LANGUAGE = "vi"
 
 _D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
-_TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
 
 
@@ -49,11 +51,6 @@ def fold_d(text):
     """``text`` in NFC with ``đ``/``Đ`` turned into ``d``/``D``; every other
     letter, tone marks included, is left for Pagefind's own folding."""
     return unicodedata.normalize("NFC", text or "").translate(_D_FOLD)
-
-
-def html_to_text(html):
-    """Visible text of an HTML fragment (tags dropped, entities decoded)."""
-    return unescape(_TAG.sub(" ", str(html or "")))
 
 
 def d_words(*texts):

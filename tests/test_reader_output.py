@@ -1,0 +1,376 @@
+"""What readers get (issue 9, part F): hidden articles are published but
+never listed; titles reach every output as the text staff wrote; attachment
+URLs are percent-encoded and served; no symlinked attachment is copied."""
+
+import gzip
+import json
+import logging
+import os
+import re
+import unicodedata
+import urllib.request
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import parse_qs, unquote, urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import ROOT, build, new_content, run_pelican, write_article
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITENAME = "Ban Tuyên giáo Tỉnh ủy Bình Phước"
+
+
+def header(title, date, **extra):
+    return dict({"Title": title, "Date": date, "Category": "Xây dựng Đảng",
+                 "Summary": f"Tóm tắt: {title}"}, **extra)
+
+
+def read_fragments(site):
+    pages = []
+    for path in sorted(site.path("pagefind/fragment").glob("*.pf_fragment")):
+        data = gzip.decompress(path.read_bytes())
+        pages.append(json.loads(data[len(b"pagefind_dcd"):]))
+    return pages
+
+
+def atom(site, relative):
+    return ET.fromstring(site.text(relative))
+
+
+def links_of(soup):
+    return {a.get("href", "") for a in soup.find_all("a")}
+
+
+def all_output_text(site):
+    """Every text file of the built site (HTML, XML, JSON, txt)."""
+    for path in site.output.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".xml", ".json", ".txt"}:
+            yield path, path.read_text(encoding="utf-8", errors="replace")
+
+
+# --- 1. Status: hidden ---------------------------------------------------------
+
+HIDDEN_TITLE = "Thông báo nội bộ chỉ gửi qua đường liên kết"
+HIDDEN_URL = "xay-dung-dang/thong-bao-noi-bo-chi-gui-qua-duong-lien-ket.html"
+ALONE_URL = "van-hoa-xa-hoi/bai-an-trong-chuyen-muc-vang.html"
+PUBLIC_URLS = ["xay-dung-dang/bai-cong-khai-mot.html", "xay-dung-dang/bai-cong-khai-hai.html"]
+
+
+@pytest.fixture(scope="module")
+def hidden_site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("hidden")
+    content = new_content(work / "content")
+    articles = content / "articles"
+    write_article(articles, "mot", header("Bài công khai một", "2020-03-01 08:00", Tags="chung"),
+                  f"Xem thêm [thông báo]({{filename}}../an/index.md).\n")
+    write_article(articles, "hai", header("Bài công khai hai", "2020-03-02 08:00", Tags="chung"))
+    # The newest, marked Featured and sharing a tag: still never listed.
+    write_article(articles, "an", header(HIDDEN_TITLE, "2020-03-05 08:00", Status="hidden",
+                                         Featured="true", Tags="chung, chỉ bài ẩn"),
+                  "Nội dung riêng của bài ẩn: từ khóa độc nhất quyvutraogiai.\n")
+    # The only article of its category: no category page, no menu entry.
+    write_article(articles, "vang", dict(header("Bài ẩn trong chuyên mục vắng", "2020-03-06 08:00",
+                                                Status="hidden"), Category="Văn hóa - Xã hội"))
+    (content / "pages" / "an.md").write_text(
+        "Title: Trang ẩn\nStatus: hidden\n\nNội dung trang ẩn quyvutraogiai.\n", encoding="utf-8")
+    return build(content, work)
+
+
+def test_hidden_article_is_published_and_linkable(hidden_site):
+    page = hidden_site.soup(HIDDEN_URL)
+    assert page.select_one("h1.article__title").get_text() == HIDDEN_TITLE
+    assert page.find("meta", attrs={"name": "robots"})["content"] == "noindex"
+    # another article may link to it
+    assert f"/{HIDDEN_URL}" in links_of(hidden_site.soup(PUBLIC_URLS[0]))
+    # its own "Các tin khác" lists the published articles of its category
+    related = [a["href"] for a in page.select(".related a")]
+    assert related == [f"/{PUBLIC_URLS[1]}", f"/{PUBLIC_URLS[0]}"]
+    # links only to pages that exist: the shared tag yes, its own tag no
+    tags = page.select_one(".article__tags")
+    assert [a.get_text() for a in tags.select("a")] == ["chung"]
+    assert tags.get_text(" ", strip=True) == "Chủ đề: chung , chỉ bài ẩn"
+    assert not hidden_site.exists("chu-de/chi-bai-an/index.html")
+    alone = hidden_site.soup(ALONE_URL)
+    assert alone.select_one(".breadcrumb").get_text(" ", strip=True) == "Trang chủ › Văn hóa - Xã hội"
+    assert not hidden_site.exists("van-hoa-xa-hoi/index.html")
+    assert hidden_site.soup("trang-an.html").find("meta", attrs={"name": "robots"})["content"] == "noindex"
+
+
+def test_published_pages_ask_to_be_indexed(hidden_site):
+    for url in PUBLIC_URLS + ["index.html"]:
+        assert hidden_site.soup(url).find("meta", attrs={"name": "robots"}) is None, url
+
+
+def test_hidden_article_is_never_listed(hidden_site):
+    hidden = {f"/{HIDDEN_URL}", f"/{ALONE_URL}", "/trang-an.html"}
+    listings = ["index.html", "tin-moi/index.html", "xay-dung-dang/index.html",
+                "chu-de/chung/index.html", "404.html", "tim-kiem/index.html"] + PUBLIC_URLS
+    for url in listings:
+        soup = hidden_site.soup(url)
+        for body in soup.select(".article__body"):
+            body.decompose()  # where staff may link to it
+        assert not hidden & links_of(soup), url
+        assert HIDDEN_TITLE not in soup.get_text(), url
+    home = hidden_site.soup("index.html")
+    # Featured: true on a hidden article features nothing of it
+    assert home.select_one(".featured__title a")["href"] == f"/{PUBLIC_URLS[1]}"
+    menu = [a.get_text() for a in home.select(".main-menu a")]
+    assert "Văn hóa - Xã hội" not in menu and "Trang ẩn" not in menu
+    assert [o.get_text() for o in hidden_site.soup("tim-kiem/index.html").select("#loc-chuyen-muc option")] == [
+        "Tất cả chuyên mục", "Xây dựng Đảng"]
+
+
+def test_hidden_article_is_in_no_feed_and_not_in_the_sitemap(hidden_site):
+    feeds = sorted(p.name for p in hidden_site.path("feeds").glob("*.atom.xml"))
+    assert feeds == ["tat-ca.atom.xml", "xay-dung-dang.atom.xml"]
+    for name in feeds:
+        titles = [e.findtext(f"{ATOM}title") for e in atom(hidden_site, f"feeds/{name}").iter(f"{ATOM}entry")]
+        assert titles == ["Bài công khai hai", "Bài công khai một"], name
+    locs = re.findall(r"<loc>([^<]+)</loc>", hidden_site.text("sitemap.xml"))
+    paths = {urlparse(loc).path for loc in locs}
+    assert paths == {"/", "/xay-dung-dang/", "/" + PUBLIC_URLS[0], "/" + PUBLIC_URLS[1]}
+
+
+def test_hidden_article_is_not_searchable(hidden_site):
+    urls = {f["url"] for f in read_fragments(hidden_site)}
+    assert urls == {"/" + u for u in PUBLIC_URLS}
+    for url in (HIDDEN_URL, ALONE_URL, "trang-an.html"):
+        html = hidden_site.text(url)
+        assert "data-pagefind-body" not in html and "data-pagefind-meta" not in html
+        assert "data-pagefind-filter" not in html
+    words = json.dumps([f["content"] for f in read_fragments(hidden_site)])
+    assert "quyvutraogiai" not in words
+
+
+# --- 2. Titles are text ------------------------------------------------------------
+
+TITLE = "Giá x<y và y>z & \"Q\" 'R'"
+TITLE_D = "Đất x<y & \"Đ\" 'đ'"
+TAG = "thuế <b> & \"giá\""
+AUTHOR = "H. Sơn <i>&amp;</i>"
+TITLE_URL = "xay-dung-dang/gia-xz-q-r.html"  # Pelican's slugify strips "<y và y>"
+TITLE_D_URL = "xay-dung-dang/dat-xy-d-d.html"
+
+
+@pytest.fixture(scope="module")
+def title_site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("titles")
+    content = new_content(work / "content")
+    articles = content / "articles"
+    write_article(articles, "gia", dict(header(TITLE, "2020-04-02 08:00"), Tags=TAG, Author=AUTHOR,
+                                        Summary="So sánh x < y và y > z & \"Q\" — *giá* 'R'"))
+    write_article(articles, "dat", header(TITLE_D, "2020-04-01 08:00"))
+    write_article(articles, "khac", header("Bài khác", "2020-03-01 08:00"))
+    return build(content, work)
+
+
+def test_title_in_head_and_page(title_site):
+    page = title_site.soup(TITLE_URL)
+    assert page.title.get_text() == f"{TITLE} — {SITENAME}"
+    assert page.find("meta", property="og:title")["content"] == TITLE
+    assert page.select_one("h1.article__title").get_text() == TITLE
+    summary = "So sánh x < y và y > z & \"Q\" — giá 'R'"
+    assert page.find("meta", attrs={"name": "description"})["content"] == summary
+    assert page.find("meta", property="og:description")["content"] == summary
+    assert page.find("meta", property="article:section")["content"] == "Xây dựng Đảng"
+    assert page.select_one(".article__byline").get_text() == AUTHOR
+    assert [a.get_text() for a in page.select(".article__tags a")] == [TAG]
+    mail = urlparse(page.select_one(".comments a.button")["href"])
+    assert parse_qs(mail.query)["subject"] == [f"Ý kiến về bài: {TITLE}"]
+    # escaped as HTML wants it, not stripped and not escaped twice
+    raw = title_site.text(TITLE_URL)
+    assert "<title>Giá x&lt;y và y&gt;z &amp; &#34;Q&#34; &#39;R&#39; — " in raw
+    # the author typed "&amp;" literally: readers see those five characters
+    assert '<p class="article__byline">H. Sơn &lt;i&gt;&amp;amp;&lt;/i&gt;</p>' in raw
+
+
+def test_title_in_every_list(title_site):
+    href = f"/{TITLE_URL}"
+    home = title_site.soup("index.html")
+    assert home.select_one(".featured__title a").get_text() == TITLE
+    assert home.select_one(".featured__summary").get_text() == "So sánh x < y và y > z & \"Q\" — giá 'R'"
+    for url in ("tin-moi/index.html", "xay-dung-dang/index.html", "chu-de/thue-gia/index.html"):
+        soup = title_site.soup(url)
+        titles = {a["href"]: a.get_text() for a in soup.select(".news-item__title a")}
+        assert titles[href] == TITLE, url
+        item = soup.find("a", href=href).find_parent(class_="news-item")
+        assert item.select_one(".news-item__summary").get_text() == "So sánh x < y và y > z & \"Q\" — giá 'R'"
+    related = {a["href"]: a.get_text() for a in title_site.soup("xay-dung-dang/bai-khac.html").select(".related a")}
+    assert related[href] == TITLE and related[f"/{TITLE_D_URL}"] == TITLE_D
+    assert title_site.soup("chu-de/thue-gia/index.html").title.get_text() == f"Chủ đề: {TAG} — {SITENAME}"
+
+
+def test_title_in_feeds(title_site):
+    for name in ("feeds/tat-ca.atom.xml", "feeds/xay-dung-dang.atom.xml"):
+        feed = atom(title_site, name)
+        titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
+        assert titles == [TITLE, TITLE_D, "Bài khác"], name
+        entry = next(feed.iter(f"{ATOM}entry"))
+        assert [c.get("term") for c in entry.iter(f"{ATOM}category")] == ["Xây dựng Đảng", TAG]
+        assert entry.find(f"{ATOM}author").findtext(f"{ATOM}name") == AUTHOR
+    assert atom(title_site, "feeds/xay-dung-dang.atom.xml").findtext(f"{ATOM}title") == f"{SITENAME} - Xây dựng Đảng"
+
+
+def test_title_in_search_index(title_site):
+    titles = {f["url"]: f["meta"]["title"] for f in read_fragments(title_site)}
+    assert titles[f"/{TITLE_URL}"] == TITLE and titles[f"/{TITLE_D_URL}"] == TITLE_D
+    meta = title_site.soup(TITLE_D_URL).find("meta", attrs={"data-pagefind-meta": "fold_title[content]"})
+    assert meta["content"] == "Dất x<y & \"D\" 'd'"
+    filters = {m["data-pagefind-filter"]: m["content"] for m in
+               title_site.soup(TITLE_URL).find_all("meta", attrs={"data-pagefind-filter": True})}
+    assert filters["category[content]"] == "Xây dựng Đảng"
+
+
+def test_plain_text_keeps_text_and_drops_markup():
+    from news_blocks.text import html_to_text, plain_title
+
+    assert html_to_text("<p>x &lt; y và y &gt; z &amp; &quot;Q&quot;</p>") == 'x < y và y > z & "Q"'
+    # a ">" inside an attribute value is not the end of the tag
+    assert html_to_text('<p><abbr title="a>b">UBND</abbr> tỉnh</p>') == "UBND tỉnh"
+    assert html_to_text("<p>a</p><p>b</p><ul><li>c</li></ul>d<br>e") == "a b c d e"
+    assert html_to_text("<b>Đ</b>ại <!-- ghi chú --> hội") == "Đại hội"
+    assert html_to_text("<script>alert(1)</script><style>p{}</style>chữ") == "chữ"
+    assert html_to_text(None) == "" and html_to_text("") == ""
+    assert html_to_text("<p>unclosed <a href='x") == "unclosed"
+    assert plain_title("Giá x<y\n và  y>z &amp;") == "Giá x<y và y>z &amp;"
+
+
+# --- 3. Attachment URLs -------------------------------------------------------------
+
+ATTACHMENTS = {
+    "Kế hoạch #2.pdf": b"%PDF-1.4 hash\n",
+    "bao cao?.docx": b"PK question\n",
+    "100% đúng.xlsx": b"PK percent\n",
+    "a+b&c=d;e.pdf": b"%PDF-1.4 reserved\n",
+}
+NFD_NAME = "Quyết định số 5.pdf"  # named NFC in the article, stored NFD on disk
+
+
+@pytest.fixture(scope="module")
+def attachment_site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("attachments")
+    content = new_content(work / "content")
+    names = list(ATTACHMENTS) + [NFD_NAME]
+    listing = "".join(f"\n    {name} | Tệp “{i}” <b> & 'x'" for i, name in enumerate(names))
+    article = write_article(content / "articles", "tep", dict(
+        header("Bài có tệp đính kèm", "2020-05-01 08:00"), Attachments=listing))
+    for name, data in ATTACHMENTS.items():
+        (article.parent / name).write_bytes(data)
+    (article.parent / unicodedata.normalize("NFD", NFD_NAME)).write_bytes(b"%PDF-1.4 nfd\n")
+    return build(content, work)
+
+
+def test_attachment_urls_are_encoded_and_served(attachment_site):
+    from browser import serve
+
+    page = attachment_site.soup("xay-dung-dang/bai-co-tep-dinh-kem.html")
+    links = page.select(".attachments a")
+    expected = dict(ATTACHMENTS, **{NFD_NAME: b"%PDF-1.4 nfd\n"})
+    assert [a.get_text() for a in links] == [f"Tệp “{i}” <b> & 'x'" for i in range(len(expected))]
+    with serve(attachment_site.output) as base:
+        for link, (name, data) in zip(links, expected.items()):
+            href = link["href"]
+            # nothing in the path a server or browser would cut or decode
+            assert re.fullmatch(r"[A-Za-z0-9/_.~%-]+", href), href
+            assert unquote(href) == f"/tai-lieu/bai-co-tep-dinh-kem/{name}"
+            with urllib.request.urlopen(base + href) as response:
+                assert response.status == 200 and response.read() == data, name
+    saved = {p.name for p in attachment_site.path("tai-lieu/bai-co-tep-dinh-kem").iterdir()}
+    assert saved == set(expected) and all(unicodedata.is_normalized("NFC", n) for n in saved)
+
+
+def test_url_path_and_target():
+    from article_media import AttachmentRefused, attachment_target, url_path
+
+    assert url_path("tai-lieu/s/Kế hoạch #2?.pdf") == "tai-lieu/s/K%E1%BA%BF%20ho%E1%BA%A1ch%20%232%3F.pdf"
+    assert url_path("tai-lieu/s/100%.pdf") == "tai-lieu/s/100%25.pdf"
+    nfd = unicodedata.normalize("NFD", "Quyết.pdf")
+    assert attachment_target("tai-lieu", "s", f"articles/s/{nfd}") == "tai-lieu/s/Quyết.pdf"
+    for slug in ("..", "", "a/../..", "."):
+        with pytest.raises(AttachmentRefused, match="không hợp lệ"):
+            attachment_target("tai-lieu", slug, "x.pdf")
+
+
+# --- 4. Symlinked attachments -------------------------------------------------------
+
+SECRET = b"root:x:0:0:secret-of-the-host\n"
+SYMLINK_MESSAGE = (
+    "Attachments: tệp 'bi-mat.pdf' là liên kết (symlink) trỏ ra ngoài thư mục content/ nên không "
+    "được đăng — hãy chép chính tệp vào thư mục bài viết (the file leaves content/ through a "
+    "symlink; not published)"
+)
+
+
+def test_checked_source_refuses_what_leaves_content(tmp_path):
+    from article_media import AttachmentRefused, checked_source
+
+    content = tmp_path / "content"
+    (content / "a").mkdir(parents=True)
+    (tmp_path / "secret.pdf").write_bytes(SECRET)
+    (content / "a" / "ok.pdf").write_bytes(b"%PDF")
+    (content / "a" / "bi-mat.pdf").symlink_to(tmp_path / "secret.pdf")
+    (content / "a" / "trong.pdf").symlink_to(content / "a" / "ok.pdf")  # stays inside: fine
+    (content / "thu-muc").symlink_to(tmp_path)
+    assert checked_source(str(content), str(content / "a" / "ok.pdf"))
+    assert checked_source(str(content), str(content / "a" / "trong.pdf"))
+    with pytest.raises(AttachmentRefused) as refused:
+        checked_source(str(content), str(content / "a" / "bi-mat.pdf"))
+    assert SYMLINK_MESSAGE.endswith(str(refused.value))
+    with pytest.raises(AttachmentRefused):
+        checked_source(str(content), str(content / "thu-muc" / "secret.pdf"))
+
+
+def test_publish_never_copies_a_file_that_left_content(tmp_path, caplog):
+    """Checked again at copy time: a file swapped for a symlink after the
+    article was read is still refused."""
+    import article_media
+
+    content = tmp_path / "content"
+    folder = content / "articles" / "a"
+    folder.mkdir(parents=True)
+    (tmp_path / "secret.pdf").write_bytes(SECRET)
+    (folder / "bi-mat.pdf").symlink_to(tmp_path / "secret.pdf")
+    output = tmp_path / "output"
+    generator = SimpleNamespace(settings={"PATH": str(content)}, output_path=str(output))
+    item = {"source": str(folder / "bi-mat.pdf"), "target": "tai-lieu/a/bi-mat.pdf"}
+    article = SimpleNamespace(attachments_list=[item], source_path=str(folder / "index.md"))
+    with caplog.at_level(logging.WARNING):
+        article_media._publish(generator, article)
+    assert not output.exists()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{os.path.relpath(folder / 'index.md')}:1: cảnh báo: {SYMLINK_MESSAGE}"]
+
+
+def test_symlinked_attachment_is_not_published(tmp_path):
+    content = new_content(tmp_path / "content")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "bi-mat.pdf").write_bytes(SECRET)
+    article = write_article(content / "articles", "bi-mat", dict(
+        header("Bài có tệp lạ", "2020-05-01 08:00"),
+        Attachments="\n    that.pdf | Tệp thật\n    bi-mat.pdf | Tệp lạ\n    thu-muc/bi-mat.pdf"))
+    (article.parent / "that.pdf").write_bytes(b"%PDF-1.4 real\n")
+    (article.parent / "bi-mat.pdf").symlink_to(outside / "bi-mat.pdf")
+    (article.parent / "thu-muc").symlink_to(outside)
+    result = run_pelican(content, tmp_path / "output")
+    assert "Traceback" not in result.stdout
+    # whether the build stops (content check) or skips them, nothing of the
+    # host is published and the staff are told which file and why
+    assert "bi-mat.pdf" in result.stdout
+    published = [p for p in (tmp_path / "output").rglob("*") if p.is_file()]
+    assert not any(SECRET in p.read_bytes() for p in published)
+    if result.returncode == 0:
+        page = BeautifulSoup((tmp_path / "output/xay-dung-dang/bai-co-tep-la.html").read_text(), "html.parser")
+        assert [a.get_text() for a in page.select(".attachments a")] == ["Tệp thật"]
+        assert re.search(r"articles/bi-mat/index\.md:7: cảnh báo: " + re.escape(SYMLINK_MESSAGE), result.stdout)
+    # make publish refuses it and leaves the last output as it was
+    strict = tmp_path / "strict"
+    strict.mkdir()
+    (strict / "index.html").write_text("last good", encoding="utf-8")
+    result = run_pelican(content, strict, settings="publishconf.py", fatal="warnings")
+    assert result.returncode != 0 and "Traceback" not in result.stdout
+    assert [p.name for p in strict.iterdir()] == ["index.html"]
+    assert (strict / "index.html").read_text(encoding="utf-8") == "last good"
