@@ -223,3 +223,59 @@ def test_symlinks_inside_content_keep_working(project):
     assert (output / "huy-hieu.png").read_bytes() == (images / "emblem.png").read_bytes()
     assert (output / "chung/logo.png").read_bytes() == (images / "emblem.png").read_bytes()
     assert not (output / "huy-hieu.png").is_symlink()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_published_files_get_the_usual_modes(project, umask):
+    """Every file 0666 and folder 0777 less the umask, photos included,
+    whatever wrote them (the photo cache's files are 0600)."""
+    (project / "output").chmod(0o700)
+    result = make(project, "html", umask=umask)
+    assert result.returncode == 0, result.stdout
+    output = project / "output"
+    assert any((output / "anh").iterdir())
+    modes = {}
+    for path in [output, *output.rglob("*")]:
+        mode = path.lstat().st_mode
+        assert not stat.S_ISLNK(mode), path
+        modes[str(path.relative_to(output))] = stat.S_IMODE(mode)
+        expected = (0o777 if stat.S_ISDIR(mode) else 0o666) & ~umask
+        assert stat.S_IMODE(mode) == expected, (path, oct(stat.S_IMODE(mode)))
+    assert modes["."] == 0o777 & ~umask
+
+
+NOT_A_FOLDER = ("đã có ở đây nhưng không phải là thư mục ({kind}); hãy xóa hoặc đổi tên nó rồi dựng lại "
+                "(exists but is {kind_en}, not a folder: remove or rename it, then build again; "
+                "the published site was not changed)")
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("output", "file"), ("output", "symlink"),
+    ("output.staging", "file"), ("output.staging", "symlink"),
+    ("output.old", "file"), ("output.old", "symlink"),
+])
+@pytest.mark.parametrize("target", ["html", "publish"])
+def test_output_folders_that_are_not_folders(project, tmp_path, name, kind, target):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("giữ nguyên", encoding="utf-8")
+    path = project / name
+    if name == "output":
+        shutil.rmtree(path)
+    if kind == "file":
+        path.write_text("một tệp", encoding="utf-8")
+    else:
+        path.symlink_to(elsewhere, target_is_directory=True)
+    before = snapshot(project / "output") if name != "output" else None
+    result = make(project, target)
+    assert result.returncode != 0
+    kinds = {"file": ("một tệp", "a file"), "symlink": ("liên kết symlink", "a symlink")}[kind]
+    message = NOT_A_FOLDER.format(kind=kinds[0], kind_en=kinds[1])
+    assert f"{name}:1: {message}" in result.stdout.splitlines(), result.stdout
+    assert "Traceback" not in result.stdout
+    if kind == "file":
+        assert path.read_text(encoding="utf-8") == "một tệp"
+    else:
+        assert path.is_symlink() and snapshot(elsewhere) == {"keep.txt": "giữ nguyên".encode()}
+    if before is not None:
+        assert snapshot(project / "output") == before

@@ -6,30 +6,117 @@ would leave readers a half-written site. Here every run writes into
 ``<output>.staging``; only when Pelican reaches ``finalized`` is the old
 output moved aside and the staging folder renamed into its place. A failed
 run leaves the last good output untouched.
+
+Before the swap every file and folder of the staging tree gets the usual
+permissions (0666 / 0777 less the umask): the web server runs as another
+user than the build, and some writers (temporary files renamed into place,
+hard links from a cache) leave 0600 behind. One pass at the end covers
+every route into output/.
+
+The three folders must be real folders (or absent): a plain file, a
+symlink or a folder the build cannot replace stops the build before
+anything is written, with a message saying which path and what to do.
 """
 
 import logging
 import os
 import shutil
+import stat
 
 from pelican import signals
 
+from content_check.rules import Problem
+
 logger = logging.getLogger(__name__)
+
+
+class OutputFolderError(Exception):
+    """One of the output folders cannot be used; ``str()`` is the message."""
+
+
+NOT_A_FOLDER = ("đã có ở đây nhưng không phải là thư mục ({kind}); hãy xóa hoặc đổi tên nó rồi dựng lại "
+                "(exists but is {kind_en}, not a folder: remove or rename it, then build again; "
+                "the published site was not changed)")
+NOT_WRITABLE = ("không ghi được vào thư mục chứa nó ({reason}); hãy cho người dựng trang quyền ghi "
+                "(cannot be replaced, its folder is not writable: {reason}; give the building user "
+                "write access; the published site was not changed)")
+KINDS = {"symlink": ("liên kết symlink", "a symlink"), "file": ("một tệp", "a file")}
 
 
 def staging_path(output_path):
     return os.path.normpath(output_path) + ".staging"
 
 
+def retired_path(output_path):
+    return os.path.normpath(output_path) + ".old"
+
+
+def folder_problem(path):
+    """Why ``path`` cannot be one of our output folders, or ``None``. It
+    must be absent or a real folder (not a symlink: the swap would replace
+    the link, not what it points at), in a folder we can write."""
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+        kind, kind_en = KINDS["symlink" if os.path.islink(path) else "file"]
+        return NOT_A_FOLDER.format(kind=kind, kind_en=kind_en)
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return NOT_WRITABLE.format(reason=f"{parent}: không có quyền / permission denied")
+    return None
+
+
+def check_folders(output_path):
+    """Raise OutputFolderError naming the first unusable output folder."""
+    for path in (output_path, staging_path(output_path), retired_path(output_path)):
+        problem = folder_problem(path)
+        if problem:
+            raise OutputFolderError(str(Problem(os.path.relpath(path), 1, problem)))
+
+
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def normalise_modes(top, umask):
+    """Give every folder under ``top`` (itself included) 0777 and every file
+    0666, less ``umask``. Symlinks are neither followed nor changed."""
+    folder_mode, file_mode = 0o777 & ~umask, 0o666 & ~umask
+    os.chmod(top, folder_mode)
+    for folder, dirs, files in os.walk(top):  # os.walk does not follow symlinks
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode):
+                os.chmod(path, folder_mode)
+            elif stat.S_ISREG(mode):
+                os.chmod(path, file_mode)
+
+
 def swap_in(staging, output):
     """Replace ``output`` by ``staging`` with two renames (the window in
     between is a few microseconds, never a partially written tree)."""
-    retired = os.path.normpath(output) + ".old"
+    retired = retired_path(output)
     shutil.rmtree(retired, ignore_errors=True)
     if os.path.exists(output):
         os.rename(output, retired)
-    os.rename(staging, output)
+    try:
+        os.rename(staging, output)
+    except OSError:
+        if os.path.exists(retired) and not os.path.lexists(output):
+            os.rename(retired, output)  # readers keep the last good site
+        raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def _stop(err):
+    """End the build with the message and exit status 1, no traceback."""
+    print(err)
+    try:
+        logger.error("Không đăng được trang, xem dòng trên (the site was not published, see above)")
+    except RuntimeError:
+        pass  # Pelican's fatal logger raises after printing; the exit below says it
+    raise SystemExit(1)
 
 
 def _redirect(pelican):
@@ -40,13 +127,27 @@ def _redirect(pelican):
 def _start_run(pelican):
     # get_generators is sent at the start of every run (also under
     # autoreload), so a failed earlier run's leftovers go away here.
-    shutil.rmtree(pelican.output_path, ignore_errors=True)
-    os.makedirs(pelican.output_path)
+    try:
+        check_folders(pelican.published_output_path)
+        shutil.rmtree(pelican.output_path, ignore_errors=True)
+        os.makedirs(pelican.output_path)
+    except OutputFolderError as err:
+        _stop(err)
+    except OSError as err:
+        _stop(Problem(os.path.relpath(pelican.output_path), 1, NOT_WRITABLE.format(reason=err)))
 
 
 def _publish(pelican):
-    swap_in(pelican.output_path, pelican.published_output_path)
-    logger.info("Published %s", pelican.published_output_path)
+    output = pelican.published_output_path
+    try:
+        check_folders(output)
+        normalise_modes(pelican.output_path, current_umask())
+        swap_in(pelican.output_path, output)
+    except OutputFolderError as err:
+        _stop(err)
+    except OSError as err:
+        _stop(Problem(os.path.relpath(err.filename or output), 1, NOT_WRITABLE.format(reason=err.strerror)))
+    logger.info("Published %s", output)
 
 
 def register():
