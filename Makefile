@@ -78,11 +78,13 @@ bench: $(TEST_STAMP)
 	$(PY) tests/bench/run.py $(BENCH)
 
 # The visit counter: access logs -> content/feeds/{visitors,views}.json.
+# Only pages of the published site SITE_DIR are counted.
 LOGS ?= /var/log/nginx/access.log*
 FEEDS_DIR ?= content/feeds
 STATE ?= cache/stats-state.json
+SITE_DIR ?= output
 stats: $(SITE_STAMP)
-	$(PY) plugins/live_widgets/counter.py --feeds-dir $(FEEDS_DIR) --state $(STATE) $(LOGS)
+	$(PY) plugins/live_widgets/counter.py --feeds-dir $(FEEDS_DIR) --state $(STATE) --site $(SITE_DIR) $(LOGS)
 
 clean:
 	# keeps cache/stats-state.json: the counter needs it to never count a log line twice

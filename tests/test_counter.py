@@ -52,9 +52,30 @@ def feeds(folder):
             json.loads((folder / "views.json").read_text(encoding="utf-8")))
 
 
-def count(work, *logs, base=None):
-    """Run the counter through its API with feeds and state in ``work``."""
-    summary = counter.run([str(log) for log in logs], work / "feeds", work / "state.json", base)
+# The pages of the small published site the hand-made logs are counted against
+# (folders stand for their index.html).
+SITE_PAGES = ("", "a.html", "b.html", "c.html", "x.html", "a/b.html", "lien-he.html", "gioi-thieu.html",
+              "xay-dung-dang/", "xay-dung-dang/bai-mot.html", "xay-dung-dang/bai-hai.html",
+              "tin-tuc-su-kien/", "tin-tuc-su-kien/dai-hoi-đảng.html", "van-hoa-xa-hoi/bai-ba.html",
+              "chu-de/dai-hoi/", "404.html")
+
+
+def make_site(folder, pages=SITE_PAGES):
+    """A published site holding ``pages`` (what the counter looks at: files)."""
+    for page in pages:
+        file = Path(folder) / (page + "index.html" if page == "" or page.endswith("/") else page)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(f"<!DOCTYPE html><title>{page}</title>\n", encoding="utf-8")
+    return Path(folder)
+
+
+def count(work, *logs, base=None, site=None, clock=None):
+    """Run the counter through its API with feeds, state and site in ``work``."""
+    if site is None:
+        site = work / "site"
+        if not site.exists():
+            make_site(site)
+    summary = counter.run([str(log) for log in logs], work / "feeds", work / "state.json", base, site, clock)
     visitors, views = feeds(work / "feeds")
     return summary, visitors, views
 
@@ -528,7 +549,7 @@ def test_a_crash_at_any_write_is_repaired_by_the_next_run(interrupted_setup, mon
 
         monkeypatch.setattr(os, victim, failing)
         try:
-            counter.run([str(p) for p in logs], work / "feeds", work / "state.json")
+            counter.run([str(p) for p in logs], work / "feeds", work / "state.json", site=work / "site")
         except OSError:
             crashes += 1
         else:
@@ -561,7 +582,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 def test_runs_killed_at_each_write(interrupted_setup):
     work, logs, reference, restore = interrupted_setup
     arguments = [str(COUNTER), "--feeds-dir", str(work / "feeds"), "--state", str(work / "state.json"),
-                 *map(str, logs)]
+                 "--site", str(work / "site"), *map(str, logs)]
     killed = 0
     for victim in ("replace", "fsync"):
         for allowed in range(12):
@@ -580,7 +601,7 @@ def test_runs_killed_at_each_write(interrupted_setup):
 def test_runs_killed_at_random_moments(interrupted_setup):
     work, logs, reference, restore = interrupted_setup
     command = [sys.executable, str(COUNTER), "--feeds-dir", str(work / "feeds"),
-               "--state", str(work / "state.json"), *map(str, logs)]
+               "--state", str(work / "state.json"), "--site", str(work / "site"), *map(str, logs)]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     duration = time.perf_counter() - started
@@ -600,7 +621,8 @@ def test_a_second_run_waits_for_no_one(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
     with open(tmp_path / "state.json.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        summary = counter.run([str(log)], tmp_path / "feeds", tmp_path / "state.json")
+        summary = counter.run([str(log)], tmp_path / "feeds", tmp_path / "state.json",
+                              site=make_site(tmp_path / "site"))
     assert summary.locked and summary.exit_code == 0
     assert not (tmp_path / "state.json").exists() and not (tmp_path / "feeds").exists()
 
@@ -619,40 +641,52 @@ def cli(*args, cwd=ROOT, env=None, module=False):
 
 def test_cli_as_script_and_as_module(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
-    result = cli("--feeds-dir", tmp_path / "feeds", "--state", tmp_path / "state.json", log,
+    site = make_site(tmp_path / "site")
+    result = cli("--feeds-dir", tmp_path / "feeds", "--state", tmp_path / "state.json", "--site", site, log,
                  env={"STATS_TOTAL_BASE": "2686455"})
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert result.stderr == ("stats: 1 files, 35 lines read, 3 malformed skipped, 13 page views, 8 visits; "
+    assert result.stderr == (f"stats: {log}:32: not a line of the \"combined\" log format: skipped "
+                             "(and 2 more in this file)\n"
+                             "stats: 1 files, 35 lines read, 3 malformed skipped, 13 page views, 8 visits; "
                              "online 2, today 8, total 2686463\n")
     visitors, views = feeds(tmp_path / "feeds")
     assert visitors["total"] == 2686463 and views["views"] == KNOWN_VIEWS
     # As a module, with the base given on the command line.
     other = tmp_path / "other"
-    result = cli("--feeds-dir", other / "feeds", "--state", other / "state.json", "--total-base", "5", log,
-                 module=True)
+    result = cli("--feeds-dir", other / "feeds", "--state", other / "state.json", "--total-base", "5",
+                 "--site", site, log, module=True)
     assert result.returncode == 0, result.stderr
     assert feeds(other / "feeds")[0]["total"] == 13
 
 
 def test_cli_defaults_and_unreadable_files(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
+    make_site(tmp_path / "output")  # the default --site, as `make stats` runs it
     result = cli(log, tmp_path / "missing.log", tmp_path, cwd=tmp_path)
-    assert result.returncode == 0
-    assert f"cannot read {tmp_path / 'missing.log'}" in result.stderr
-    assert f"cannot read {tmp_path}:" in result.stderr
-    assert "stats: 3 files, 2 unreadable, 35 lines read" in result.stderr
+    # Counted what could be read; exit 1 tells cron that something was not.
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"stats: {log}:32: not a line of the \"combined\" log format: skipped (and 2 more in this file)",
+        f"stats: {tmp_path / 'missing.log'}: cannot read (No such file or directory): skipped, "
+        "nothing counted from it",
+        f"stats: {tmp_path}: cannot read (Is a directory): skipped, nothing counted from it",
+        "stats: 3 files, 2 unreadable or refused, 35 lines read, 3 malformed skipped, 13 page views, "
+        "8 visits; online 2, today 8, total 8",
+    ]
     assert (tmp_path / "content" / "feeds" / "visitors.json").exists()
     assert (tmp_path / "cache" / "stats-state.json").exists()
     # Nothing readable at all (e.g. the shell's glob matched nothing): exit 1.
     result = cli("/var/log/nothing-here/access.log*", cwd=tmp_path)
     assert result.returncode == 1
-    assert "cannot read /var/log/nothing-here/access.log*" in result.stderr
+    assert ("stats: /var/log/nothing-here/access.log*: cannot read (No such file or directory): skipped, "
+            "nothing counted from it\n") in result.stderr
     assert "no log file could be read" in result.stderr
     # Only malformed lines, no state yet: no feed without an "updated" time.
     empty = tmp_path / "empty"
     write(tmp_path / "junk.log", ["garbage\n"])
-    result = cli("--feeds-dir", empty / "feeds", "--state", empty / "state.json", tmp_path / "junk.log")
+    result = cli("--feeds-dir", empty / "feeds", "--state", empty / "state.json", "--site", tmp_path / "output",
+                 tmp_path / "junk.log")
     assert result.returncode == 0 and "1 malformed skipped" in result.stderr
     assert not (empty / "feeds").exists()
 
@@ -660,9 +694,13 @@ def test_cli_defaults_and_unreadable_files(tmp_path):
 def test_cli_refuses_a_damaged_state(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
     (tmp_path / "state.json").write_text("{not json")
-    result = cli("--state", tmp_path / "state.json", "--feeds-dir", tmp_path / "feeds", log)
+    result = cli("--state", tmp_path / "state.json", "--feeds-dir", tmp_path / "feeds",
+                 "--site", make_site(tmp_path / "site"), log)
     assert result.returncode == 2
-    assert "cannot read state file" in result.stderr
+    assert result.stderr.startswith(f"stats: cannot read state file {tmp_path / 'state.json'}: ")
+    assert result.stderr.endswith(": nothing done (restore it from a backup, or delete it "
+                                  "to count every log from its start again)\n")
+    assert (tmp_path / "state.json").read_text() == "{not json"
     assert not (tmp_path / "feeds").exists()
     assert cli("--total-base", "x", log).returncode == 2
 

@@ -34,13 +34,17 @@ Only the standard library is used.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
+import glob
 import gzip
 import hashlib
 import json
 import os
 import re
+import secrets
 import sys
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -65,9 +69,33 @@ ONLINE_WINDOW = 5 * 60  # online = page view in [now - 5 min, now]
 VISITOR_KEEP = VISIT_GAP + 10 * 60
 DAYS_KEPT = 400  # visits begun per day, kept as a small history
 FILE_MEMORY = 31 * 86400  # forget a log file not seen for a month (log time)
-FINGERPRINT_BYTES = 4096  # a file is known by the sha256 of its first 4 KiB
+# A file is known by the sha256 of its first 4 KiB: a fixed number of bytes,
+# wherever its first newline is (a file shorter than that by all its bytes,
+# widened as it grows).
+FINGERPRINT_BYTES = 4096
 CHUNK = 1 << 20
 STATE_VERSION = 1
+DEFAULT_SITE = "output"
+
+# nginx accepts a request line and each header up to 8 KiB
+# (large_client_header_buffers 4 8k): request, referer and agent together stay
+# well under 32 KiB. A longer line is no reader's request: it is skipped and
+# counted as "too long", in linear time (its bytes are never joined up).
+MAX_LINE_BYTES = 32 * 1024
+# A gzip log may decompress to at most this many times its size, and never to
+# more than MAX_GZIP_BYTES (about a week of the benchmark's busy traffic in one
+# file); a file that would is refused whole. Real access logs compress 5-30x;
+# a decompression bomb compresses about 1000x.
+MAX_GZIP_RATIO = 256
+MIN_GZIP_ALLOWANCE = 1 << 20  # a tiny gzip file may still hold a few repeated lines
+MAX_GZIP_BYTES = 2 << 30
+# A line dated more than this after the machine's clock is not counted: one
+# such line would otherwise become "now" and empty online and today for good.
+MAX_CLOCK_SKEW = 5 * 60
+# Lookups are cached per distinct key; longer keys (long agents, junk
+# requests) are recomputed, so the caches stay small whatever the log holds.
+CACHE_KEY_MAX = 1024
+CACHE_ENTRIES = 200_000
 
 # Paths that are not pages even when they end in "/" or ".html".
 EXCLUDED_PREFIXES = ("/feeds/", "/pagefind/", "/theme/", "/images/", "/anh/", "/tai-lieu/", "/banners/", "/articles/")
@@ -164,27 +192,59 @@ def _unescape_nginx(text: str) -> str:
         lambda m: bytes.fromhex(m.group(0).replace("\\x", "")).decode("utf-8", "replace"), text)
 
 
-def page_path(target: str) -> str | None:
-    """The page a request target names, or None if it is not an HTML page.
+def normalise_path(target: str) -> str | None:
+    """The path a request target names once nginx has normalised it, or None.
 
-    Returns the percent-decoded path without its leading slash, the query
-    string and fragment dropped and repeated slashes merged (as nginx does):
-    ``/xay-dung-dang/bai.html?fbclid=1`` -> ``xay-dung-dang/bai.html``,
-    ``/`` -> ``""``, ``/thoi-su/`` -> ``thoi-su/``.
+    The result has no leading slash ("" for the site's root): the query and
+    fragment are dropped, nginx's ``\\xHH`` log escapes undone, percent-escapes
+    decoded once (``%252e`` stays the text ``%2e``), repeated slashes merged and
+    dot segments removed (RFC 3986 5.2.4), as nginx does before serving:
+    ``/x/../a.html``, ``//a.html``, ``/%2e/a.html?x=1`` all give ``a.html``.
+    ``..`` above the root (nginx answers 400) and targets that are not paths
+    (``*``, absolute-form proxy requests, junk) give None.
     """
     path = target.split("?", 1)[0].split("#", 1)[0]
     if not path.startswith("/"):
-        return None  # "*", absolute-form proxy requests, junk
+        return None
     if "\\x" in path:
         path = _unescape_nginx(path)
-    path = unquote(path, errors="replace")
-    if "//" in path:
-        path = re.sub("/{2,}", "/", path)
-    if not (path.endswith(".html") or path.endswith("/")):
+    if "%" in path:
+        path = unquote(path, errors="replace")
+    parts = path.split("/")[1:]
+    segments: list[str] = []
+    for part in parts:
+        if part == "..":
+            if not segments:
+                return None
+            segments.pop()
+        elif part and part != ".":
+            segments.append(part)
+    if not segments:
+        return ""
+    # "/a/", "/a/." and "/a/b/.." all name the folder a/, served as a/index.html
+    folder = parts[-1] in ("", ".", "..")
+    return "/".join(segments) + ("/" if folder else "")
+
+
+def page_path(target: str) -> str | None:
+    """The page a request target names, or None if it cannot be an HTML page.
+
+    The normalised path (see normalise_path) when it ends with ``.html`` or
+    ``/`` and is outside EXCLUDED_PREFIXES and the error pages; a folder's
+    ``index.html`` is the folder, as published: ``/thoi-su/index.html`` ->
+    ``thoi-su/``, ``/`` -> ``""``. Whether the page exists is the site's say
+    (PublishedSite).
+    """
+    path = normalise_path(target)
+    if path is None:
         return None
-    if path.startswith(EXCLUDED_PREFIXES) or ERROR_PAGE_RE.match(path):
+    if path == "index.html" or path.endswith("/index.html"):
+        path = path[:-len("index.html")]
+    if path and not (path.endswith(".html") or path.endswith("/")):
         return None
-    return path[1:]
+    if ("/" + path).startswith(EXCLUDED_PREFIXES) or ERROR_PAGE_RE.match("/" + path):
+        return None
+    return path
 
 
 def views_key(page: str) -> str | None:
@@ -198,6 +258,51 @@ def request_page(request: str) -> str | None:
     if len(parts) not in (2, 3) or parts[0] != "GET":
         return None
     return page_path(parts[1])
+
+
+class SiteError(Exception):
+    """The published site cannot be used to tell pages from other requests."""
+
+
+class PublishedSite:
+    """The published site (``output/``): which page paths exist in it.
+
+    Only a path that is an HTML file of the site is a page view, so made-up
+    addresses that nginx still answers 200 (a ``try_files`` fallback) count
+    nothing and views.json holds at most one key per published ``.html``
+    page (articles, pages, banner redirect pages): staff decide its size,
+    not whoever sends requests. One stat per distinct path per run, cached.
+    """
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self._real = os.path.realpath(self.root)
+        self._cache: dict[str, bool] = {}
+
+    def check(self) -> None:
+        """Raise SiteError unless the folder holds a built site."""
+        if not self.root.is_dir():
+            raise SiteError(f"site folder {self.root} not found")
+        if not (self.root / "index.html").is_file():
+            raise SiteError(f"site folder {self.root} has no index.html: not a built site")
+
+    def has_page(self, page: str) -> bool:
+        """True if ``page`` (see page_path) is a file of the site, symlinks kept inside."""
+        found = self._cache.get(page)
+        if found is None:
+            found = self._lookup(page)
+            if len(self._cache) > CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[page] = found
+        return found
+
+    def _lookup(self, page: str) -> bool:
+        file = os.path.join(self._real, page + "index.html" if page == "" or page.endswith("/") else page)
+        try:
+            real = os.path.realpath(file)
+            return real.startswith(self._real + os.sep) and os.path.isfile(real)
+        except (OSError, ValueError):  # NUL byte, name too long
+            return False
 
 
 _day_cache: dict[int, str] = {}
@@ -347,16 +452,43 @@ def _fsync_dir(folder: Path) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` all at once: temporary file, fsync, rename.
 
-    The temporary name is fixed (``.NAME.tmp``): runs hold a lock, so a
-    leftover of a killed run is simply overwritten by the next one.
+    The temporary file is new and uniquely named in the same folder
+    (``.NAME.<pid>-<random>.tmp``), so two processes writing the same target
+    never write into each other's file; it is created with mode 0666 minus
+    the umask, like any file the build writes, because the feeds are served
+    by nginx as another user. A write that fails leaves no temporary file; one
+    killed leaves it behind for remove_leftovers.
     """
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    path = Path(path)
+    while True:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
     _fsync_dir(path.parent)
+
+
+def remove_leftovers(path: Path) -> None:
+    """Delete the temporary files of writes to ``path`` killed before their rename.
+
+    Only the counter calls this, holding its lock: no other process writes
+    its state or its feeds.
+    """
+    for leftover in Path(path).parent.glob(f".{glob.escape(Path(path).name)}.*tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def sync_feeds(state: State, feeds_dir: Path) -> list[str]:
@@ -381,13 +513,22 @@ def sync_feeds(state: State, feeds_dir: Path) -> list[str]:
 class LogFiles:
     """The log files already read, known by content, not by name.
 
-    Each entry: ``fp`` (sha256 hex of the first ``fp_len`` decompressed bytes,
-    ``fp_len`` <= 4096), ``offset`` (decompressed bytes consumed: whole lines
-    only), ``lines`` consumed, ``gz_size`` (compressed size once a gzip file was
-    read to its end, else null), ``path`` (name when last seen) and ``seen``
-    ("now" when last seen). Renaming or compressing a file keeps its first
-    bytes, so ``access.log`` -> ``access.log.1`` -> ``access.log.2.gz`` stay one
-    entry and only bytes after ``offset`` are ever read.
+    Each entry: ``fp`` (sha256 hex of the first ``fp_len`` decompressed bytes:
+    the first FINGERPRINT_BYTES, or all of a shorter file, whatever they hold;
+    never where the first newline is, so one long line cannot hide a file),
+    ``offset`` (decompressed bytes consumed: whole lines, or the skipped start
+    of an overlong line), ``skip`` (true while inside an overlong line),
+    ``lines`` consumed, ``gz_size`` (compressed size once a gzip file was read
+    to its end, else null), ``refused`` (compressed size of a gzip file refused
+    as a bomb), ``path`` (name when last seen) and ``seen`` ("now" when last
+    seen).
+
+    Renaming, compressing or copying a file keeps its first bytes, so
+    ``access.log`` -> ``access.log.1`` -> ``access.log.2.gz`` (and the copy
+    made by ``copytruncate``) stay one entry and only bytes after ``offset``
+    are ever read; a file truncated in place and written again starts with
+    other bytes, so it is a new entry read from its start. The device and
+    inode would add nothing: compressing and copying change them.
     """
 
     def __init__(self, entries: list):
@@ -399,14 +540,14 @@ class LogFiles:
     def find(self, head: bytes) -> dict | None:
         """The known file whose fingerprint this head starts with (longest match)."""
         for length in sorted(self._index, reverse=True):
-            if length <= len(head):
+            if 0 < length <= len(head):
                 entry = self._index[length].get(hashlib.sha256(head[:length]).hexdigest())
                 if entry is not None:
                     return entry
         return None
 
     def add(self, head: bytes, path: str) -> dict:
-        entry = {"fp": hashlib.sha256(head).hexdigest(), "fp_len": len(head), "offset": 0,
+        entry = {"fp": hashlib.sha256(head).hexdigest(), "fp_len": len(head), "offset": 0, "skip": False,
                  "lines": 0, "gz_size": None, "path": path, "seen": 0}
         self.entries.append(entry)
         self._index.setdefault(entry["fp_len"], {})[entry["fp"]] = entry
@@ -424,6 +565,90 @@ class LogFiles:
         self._index.setdefault(len(head), {})[digest] = entry
 
 
+class LineSplitter:
+    """Cut a byte stream into lines in linear time, whatever it holds.
+
+    ``feed(chunk)`` returns the lines that end in ``chunk``; a line longer
+    than ``limit`` comes out as None as soon as it passes the limit, and the
+    rest of it is dropped up to its newline without ever being joined up
+    (joining an endless run of bytes chunk after chunk is what made it
+    quadratic). ``consumed`` is the number of bytes behind everything
+    returned: where the next run goes on, with ``skipping`` saying it is
+    still inside an overlong line.
+    """
+
+    def __init__(self, skipping: bool = False, limit: int = MAX_LINE_BYTES):
+        self.limit = limit
+        self.skipping = skipping
+        self.consumed = 0
+        self._pending: list[bytes] = []
+        self._pending_len = 0
+
+    def feed(self, chunk: bytes) -> list[bytes | None]:
+        out: list[bytes | None] = []
+        start = 0
+        if self.skipping:
+            end = chunk.find(b"\n")
+            if end < 0:
+                self.consumed += len(chunk)
+                return out
+            self.consumed += end + 1
+            start, self.skipping = end + 1, False
+        last = chunk.rfind(b"\n", start)
+        if last < 0:
+            self._hold(chunk, start, out)
+            return out
+        if self._pending:
+            first = chunk.find(b"\n", start)
+            self._pending.append(chunk[start:first])
+            line = b"".join(self._pending)
+            self._pending, self._pending_len = [], 0
+            out.append(line if len(line) <= self.limit else None)
+            self.consumed += len(line) + 1
+            start = first + 1
+        if start <= last:
+            lines = chunk[start:last].split(b"\n")
+            if max(map(len, lines)) <= self.limit:
+                out.extend(lines)
+            else:
+                out.extend(line if len(line) <= self.limit else None for line in lines)
+            self.consumed += last + 1 - start
+        self._hold(chunk, last + 1, out)
+        return out
+
+    def finish(self) -> list[bytes]:
+        """The unterminated last line of a file known to be complete (gzip)."""
+        if not self._pending:
+            return []
+        line = b"".join(self._pending)
+        self._pending, self._pending_len = [], 0
+        self.consumed += len(line)
+        return [line]
+
+    def _hold(self, chunk: bytes, start: int, out: list) -> None:
+        """Keep the unfinished end of ``chunk``, or give up on a line past the limit."""
+        size = len(chunk) - start
+        if not size:
+            return
+        if self._pending_len + size > self.limit:
+            out.append(None)
+            self.consumed += self._pending_len + size
+            self._pending, self._pending_len = [], 0
+            self.skipping = True
+        else:
+            self._pending.append(chunk[start:])
+            self._pending_len += size
+
+
+def gzip_allowance(compressed_size: int) -> int:
+    """How many decompressed bytes a gzip file of this size may give."""
+    return min(MAX_GZIP_BYTES, max(MIN_GZIP_ALLOWANCE, MAX_GZIP_RATIO * compressed_size))
+
+
+class Refused(Exception):
+    """A log file not counted at all; the message says why."""
+
+
 def open_log(path: str):
     """Open a log for binary reading, gunzipping it if it starts with gzip's magic."""
     raw = open(path, "rb")
@@ -438,53 +663,73 @@ def open_log(path: str):
         raise
 
 
+# Lines not counted, by kind: what the per-file message says about them.
+REJECTIONS = {
+    "malformed": 'not a line of the "combined" log format: skipped',
+    "too_long": f"line longer than {MAX_LINE_BYTES} bytes: skipped",
+    "future": "dated {when}, more than {skew} minutes after this machine's clock ({clock}): not counted",
+}
+
+
 class Scanner:
     """Read new lines from log files and collect page views (not yet sessionized)."""
 
-    def __init__(self, files: LogFiles):
+    def __init__(self, files: LogFiles, site: PublishedSite, clock: float):
         self.files = files
+        self.site = site
+        self.clock = int(clock)
+        self.horizon = int(clock) + MAX_CLOCK_SKEW  # later lines are not counted
         self.events: list[tuple[int, bytes, str | None]] = []  # (time, ip\0agent, views key)
         self.newest: int | None = None
         self.lines = 0
-        self.malformed = 0
+        self.rejected = dict.fromkeys(REJECTIONS, 0)
         self.files_read = 0  # files opened and checked (new data or not)
         self.unchanged = 0
-        self.failed = 0
+        self.failed = 0  # unreadable, damaged or refused: the exit status says so
         self.changed = False  # anything to record in the state
         self.messages: list[str] = []
         self.used: list[dict] = []  # entries of the files given this run
+        self._notes: dict[str, list] = {}  # this file's rejections: kind -> [first line, count, detail]
         self._time_cache: dict[bytes, int] = {}
         self._request_cache: dict[bytes, str | None | bool] = {}
         self._agent_cache: dict[bytes, bool] = {}
         self._visitor_keys: dict[bytes, bytes] = {}
 
+    @property
+    def malformed(self) -> int:
+        return self.rejected["malformed"]
+
     def scan(self, path: str) -> None:
         try:
             handle, raw, compressed = open_log(path)
         except OSError as error:
-            self.failed += 1
-            self.messages.append(f"stats: cannot read {path}: {error.strerror or error}; skipped")
+            self._fail(f"stats: {path}: cannot read ({error.strerror or error}): skipped, nothing counted from it")
             return
+        self._notes = {}
         try:
             self._scan_open(path, handle, raw, compressed)
         finally:
             handle.close()
             raw.close()
+            self._report_notes(path)
+
+    def _fail(self, message: str) -> None:
+        self.failed += 1
+        self.messages.append(message)
 
     def _scan_open(self, path, handle, raw, compressed) -> None:
         try:
             head = handle.read(FINGERPRINT_BYTES)
         except (OSError, EOFError, zlib.error) as error:
-            self.failed += 1
-            self.messages.append(f"stats: cannot read {path}: {error}; skipped")
+            self._fail(f"stats: {path}: cannot read ({error}): skipped, nothing counted from it")
             return
         self.files_read += 1
         size = os.fstat(raw.fileno()).st_size
+        if not head:
+            self.unchanged += 1  # empty: nothing to read, nothing to know it by
+            return
         entry = self.files.find(head)
         if entry is None:
-            if b"\n" not in head:
-                self.unchanged += 1  # empty, or a first line still being written
-                return
             entry = self.files.add(head, path)
             self.changed = True
         elif len(head) > entry["fp_len"]:
@@ -494,53 +739,108 @@ class Scanner:
             entry["path"] = path
             self.changed = True
         self.used.append(entry)
+        if compressed and entry.get("refused") == size:
+            self._fail(f"stats: {path}: refused by an earlier run (see its message); "
+                       "still not counted: remove or replace the file")
+            return
         if compressed and entry["gz_size"] == size:
             self.unchanged += 1  # a gzip file read to its end earlier: cannot have grown
             return
         if not compressed and size <= entry["offset"]:
             self.unchanged += 1
             return
-        offset = entry["offset"]
+        saved = (len(self.events), self.lines, dict(self.rejected), self.newest,
+                 entry["offset"], entry["lines"], entry.get("skip", False))
         try:
-            handle.seek(offset)
-            buffer = b""
-            while True:
-                chunk = handle.read(CHUNK)
-                if not chunk:
-                    break
-                data = buffer + chunk if buffer else chunk
-                lines = data.split(b"\n")
-                buffer = lines.pop()
-                if lines:
-                    self._scan_lines(lines)
-                    offset += len(data) - len(buffer)
-                    entry["offset"], entry["lines"] = offset, entry["lines"] + len(lines)
-                    self.changed = True
-            if compressed:
-                # A finished gzip file: its last line counts even without "\n".
-                if buffer:
-                    self._scan_lines([buffer])
-                    entry["offset"], entry["lines"] = offset + len(buffer), entry["lines"] + 1
-                entry["gz_size"] = size
-                self.changed = True
-        except (OSError, EOFError, zlib.error) as error:
-            # e.g. a gzip file still being written by logrotate: keep the whole
+            self._read_new(path, handle, entry, gzip_allowance(size) if compressed else None)
+        except Refused as refused:
+            # None of this file counts: undo what it added in this run.
+            events, self.lines, self.rejected, self.newest, *kept = saved
+            del self.events[events:]
+            entry["offset"], entry["lines"], entry["skip"] = kept
+            entry["refused"] = size
+            self._notes = {}
+            self.changed = True
+            self._fail(f"stats: {path}: {refused}: refused, nothing counted from it")
+            return
+        except EOFError:
+            # A gzip file still being written by logrotate: keep the whole
             # lines read so far, the rest is read on the next run.
-            self.messages.append(
-                f"stats: {path}: {error}; read up to byte {entry['offset']}, the rest on the next run")
+            self.messages.append(f"stats: {path}: compressed data ends early (still being written?): "
+                                 f"counted up to byte {entry['offset']}, the rest on the next run")
+            return
+        except (OSError, zlib.error) as error:
+            self._fail(f"stats: {path}: cannot read past byte {entry['offset']} ({error}): "
+                       "what came before is counted, the rest is tried again on the next run")
+            return
+        if compressed:
+            entry["gz_size"] = size
+            entry.pop("refused", None)
+            self.changed = True
 
-    def _scan_lines(self, lines: list[bytes]) -> None:
-        """The hot loop: one regex per line, caches for everything else."""
+    def _read_new(self, path, handle, entry, allowance) -> None:
+        """Count the lines after the entry's offset, recording progress after each chunk."""
+        start = entry["offset"]
+        splitter = LineSplitter(entry.get("skip", False))
+        handle.seek(start)
+        position = start
+        while True:
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                break
+            position += len(chunk)
+            if allowance is not None and position > allowance:
+                raise Refused(f"decompresses to more than {allowance} bytes "
+                              f"(limit: {MAX_GZIP_RATIO} times its size, at most {MAX_GZIP_BYTES})")
+            self._take(splitter.feed(chunk), entry, start + splitter.consumed, splitter.skipping)
+        if allowance is not None:  # a finished gzip file: its last line counts even without "\n"
+            self._take(splitter.finish(), entry, start + splitter.consumed, False)
+
+    def _take(self, lines, entry, offset, skipping) -> None:
+        if lines:
+            self._scan_lines(lines, entry["lines"])
+            entry["lines"] += len(lines)
+        if offset != entry["offset"] or skipping != entry.get("skip", False):
+            entry["offset"], entry["skip"] = offset, skipping
+            self.changed = True
+
+    def _note(self, kind: str, number: int, count: int, detail: dict | None = None) -> None:
+        """Remember this file's first rejected line of a kind (its number) and how many."""
+        note = self._notes.get(kind)
+        if note is None:
+            self._notes[kind] = [number, count, detail or {}]
+        else:
+            note[1] += count
+
+    def _report_notes(self, path: str) -> None:
+        for kind, (number, count, detail) in sorted(self._notes.items(), key=lambda item: item[1][0]):
+            more = f" (and {count - 1} more in this file)" if count > 1 else ""
+            self.messages.append(f"stats: {path}:{number}: {REJECTIONS[kind].format(**detail)}{more}")
+        self._notes = {}
+
+    def _scan_lines(self, lines: list, before: int) -> None:
+        """The hot loop: one regex per line, caches for everything else.
+
+        ``before``: lines of this file before these, for the line numbers of
+        the messages. A None is a line over MAX_LINE_BYTES.
+        """
         fast, full = FAST_RE.match, FULL_RE.match
         times, requests, agents = self._time_cache, self._request_cache, self._agent_cache
         visitors = self._visitor_keys
         append = self.events.append
         newest = -1 if self.newest is None else self.newest
+        horizon = self.horizon
         last_stamp, last_time = None, 0
-        malformed = 0
+        malformed = too_long = future = 0
+        first_malformed = first_future = None
         for line in lines:
+            if line is None:
+                too_long += 1
+                continue
             match = full(line) if b"\\" in line else fast(line)
             if match is None:
+                if first_malformed is None:
+                    first_malformed = line
                 malformed += 1
                 continue
             ip, stamp, request, status, agent = match.groups()
@@ -552,12 +852,19 @@ class Scanner:
                     try:
                         moment = parse_timestamp(stamp)
                     except ValueError:
+                        if first_malformed is None:
+                            first_malformed = line
                         malformed += 1
                         continue
-                    if len(times) > 200_000:
+                    if len(times) > CACHE_ENTRIES:
                         times.clear()
                     times[stamp] = moment
                 last_stamp, last_time = stamp, moment
+            if moment > horizon:
+                if first_future is None:
+                    first_future = (line, moment)
+                future += 1
+                continue
             if moment > newest:
                 newest = moment
             if (status != b"200" and status != b"304") or not request.startswith(b"GET "):
@@ -567,24 +874,37 @@ class Scanner:
             key = requests.get(request, False)
             if key is False:
                 page = request_page(request.decode("utf-8", "replace"))
-                key = True if page is None else views_key(page)  # True: not a page
-                if len(requests) > 200_000:
-                    requests.clear()
-                requests[request] = key
+                key = True if page is None or not self.site.has_page(page) else views_key(page)
+                if len(request) <= CACHE_KEY_MAX:
+                    if len(requests) > CACHE_ENTRIES:
+                        requests.clear()
+                    requests[request] = key
             if key is True:
                 continue
             bot = agents.get(agent)
             if bot is None:
                 bot = is_bot(agent.decode("utf-8", "replace"))
-                if len(agents) > 200_000:
-                    agents.clear()
-                agents[agent] = bot
+                if len(agent) <= CACHE_KEY_MAX:
+                    if len(agents) > CACHE_ENTRIES:
+                        agents.clear()
+                    agents[agent] = bot
             if bot:
                 continue
             who = ip + b"\0" + agent
             append((moment, visitors.setdefault(who, who), key))  # one bytes object per visitor
         self.lines += len(lines)
-        self.malformed += malformed
+        # The first rejected line of each kind is found again by value: an
+        # equal line earlier in the batch would have been rejected the same way.
+        if malformed:
+            self._note("malformed", before + lines.index(first_malformed) + 1, malformed)
+        if too_long:
+            self._note("too_long", before + lines.index(None) + 1, too_long)
+        if future:
+            line, moment = first_future
+            self._note("future", before + lines.index(line) + 1, future,
+                       {"when": iso_time(moment), "skew": MAX_CLOCK_SKEW // 60, "clock": iso_time(self.clock)})
+        for kind, number in (("malformed", malformed), ("too_long", too_long), ("future", future)):
+            self.rejected[kind] += number
         if newest >= 0:
             self.newest = newest
 
@@ -599,13 +919,18 @@ class Summary:
     failed: int = 0
     lines: int = 0
     malformed: int = 0
+    too_long: int = 0
+    future: int = 0
     page_views: int = 0
     visits: int = 0
     online: int = 0
     today: int = 0
     total: int = 0
+    # 0: all read; 1: something refused or unreadable (a file, the site): look
+    # at the messages; 2: nothing done (damaged state, cannot write).
     exit_code: int = 0
     locked: bool = False  # another run was in progress: nothing done
+    counted: bool = True  # False: refused before reading (no site, damaged state): no summary line
     messages: list = field(default_factory=list)
 
     def line(self) -> str:
@@ -613,8 +938,13 @@ class Summary:
         if self.unchanged:
             files += f" ({self.unchanged} unchanged)"
         if self.failed:
-            files += f", {self.failed} unreadable"
-        return (f"stats: {files}, {self.lines} lines read, {self.malformed} malformed skipped, "
+            files += f", {self.failed} unreadable or refused"
+        skipped = f"{self.malformed} malformed skipped"
+        if self.too_long:
+            skipped += f", {self.too_long} too long skipped"
+        if self.future:
+            skipped += f", {self.future} dated in the future skipped"
+        return (f"stats: {files}, {self.lines} lines read, {skipped}, "
                 f"{self.page_views} page views, {self.visits} visits; "
                 f"online {self.online}, today {self.today}, total {self.total}")
 
@@ -633,8 +963,30 @@ def _lock(state_path: Path):
     return handle
 
 
-def run(logs, feeds_dir=DEFAULT_FEEDS_DIR, state_path=DEFAULT_STATE, total_base: int | None = None) -> Summary:
+def forget_the_future(state: State, horizon: int) -> bool:
+    """Undo what lines dated after ``horizon`` did to a state (earlier versions
+    counted them): "now" falls back to the newest time left, so online and
+    today come back. True if anything changed."""
+    if state.newest is None or state.newest <= horizon:
+        return False
+    state.visitors = {v: t for v, t in state.visitors.items() if t <= horizon}
+    last_day = vn_day(horizon)
+    state.days = {d: n for d, n in state.days.items() if d <= last_day}
+    for entry in state.files:
+        entry["seen"] = min(entry["seen"], horizon)
+    state.newest = max(state.visitors.values(), default=None)
+    return True
+
+
+def run(logs, feeds_dir=DEFAULT_FEEDS_DIR, state_path=DEFAULT_STATE, total_base: int | None = None,
+        site=DEFAULT_SITE, clock: float | None = None) -> Summary:
     """Count the new lines of ``logs``, update the state, then the feeds.
+
+    ``site`` is the published site: only its pages are counted (see
+    PublishedSite). Without a built site there nothing is read: the new
+    lines wait, uncounted, for a run that has one (a build swapping output/
+    in, a first deployment). ``clock`` (default: this machine's) bounds the
+    lines' dates, see MAX_CLOCK_SKEW.
 
     Crash safety: the state (counts, visitors, file offsets) is replaced
     atomically first; the feeds are a pure function of it, rewritten whenever
@@ -643,27 +995,43 @@ def run(logs, feeds_dir=DEFAULT_FEEDS_DIR, state_path=DEFAULT_STATE, total_base:
     date by the next run, which finds nothing new to count.
     """
     feeds_dir, state_path = Path(feeds_dir), Path(state_path)
+    clock = time.time() if clock is None else clock
     summary = Summary()
+    published = PublishedSite(site)
+    try:
+        published.check()
+    except SiteError as error:
+        summary.messages.append(f"stats: {error}: nothing counted, the new lines wait for the next run "
+                                f"(build the site first, or give its folder with --site)")
+        summary.exit_code, summary.counted = 1, False
+        return summary
     state_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         lock = _lock(state_path)
     except Locked as locked:
         summary.messages.append(f"stats: another run holds {locked}; nothing done")
-        summary.locked = True
+        summary.locked, summary.counted = True, False
         return summary
     try:
         try:
             state = State.load(state_path)
         except StateError as error:
-            summary.messages.append(f"stats: {error}")
-            summary.exit_code = 2
+            summary.messages.append(f"stats: {error}: nothing done (restore it from a backup, or delete it "
+                                    "to count every log from its start again)")
+            summary.exit_code, summary.counted = 2, False
             return summary
-        changed = False
+        for target in (state_path, feeds_dir / VISITORS_FEED, feeds_dir / VIEWS_FEED):
+            remove_leftovers(target)
+        horizon = int(clock) + MAX_CLOCK_SKEW
+        changed = forget_the_future(state, horizon)
+        if changed:
+            summary.messages.append(f"stats: {state_path}: its latest time was after this machine's clock "
+                                    f"({iso_time(int(clock))}): lines dated in the future no longer count")
         if total_base is not None and total_base != state.total_base:
             state.total_base, changed = total_base, True
 
         files = LogFiles(state.files)
-        scanner = Scanner(files)
+        scanner = Scanner(files, published, clock)
         seen_paths = set()
         for log in logs:
             real = os.path.realpath(log)
@@ -703,10 +1071,14 @@ def run(logs, feeds_dir=DEFAULT_FEEDS_DIR, state_path=DEFAULT_STATE, total_base:
 
         summary.files = scanner.files_read + scanner.failed
         summary.unchanged, summary.failed = scanner.unchanged, scanner.failed
-        summary.lines, summary.malformed = scanner.lines, scanner.malformed
+        summary.lines = scanner.lines
+        summary.malformed, summary.too_long, summary.future = (
+            scanner.rejected["malformed"], scanner.rejected["too_long"], scanner.rejected["future"])
         summary.page_views, summary.visits = len(events), visits.new_visits
         summary.online, summary.today, summary.total = state.online(), state.today(), state.total()
         summary.messages.extend(scanner.messages)
+        if scanner.failed:
+            summary.exit_code = 1
         if scanner.files_read == 0:
             summary.messages.append("stats: no log file could be read")
             summary.exit_code = 1
@@ -727,6 +1099,8 @@ def main(argv=None) -> int:
     parser.add_argument("--feeds-dir", default=DEFAULT_FEEDS_DIR,
                         help=f"where visitors.json and views.json go (default {DEFAULT_FEEDS_DIR})")
     parser.add_argument("--state", default=DEFAULT_STATE, help=f"state file (default {DEFAULT_STATE})")
+    parser.add_argument("--site", default=DEFAULT_SITE,
+                        help=f"the published site: only its pages are counted (default {DEFAULT_SITE})")
     parser.add_argument("--total-base", type=int, default=None,
                         help="added to the visits counted for 'total' (default: $STATS_TOTAL_BASE, "
                              "else the value saved in the state, else 0)")
@@ -738,13 +1112,14 @@ def main(argv=None) -> int:
         except ValueError:
             parser.error(f"STATS_TOTAL_BASE is not a whole number: {os.environ['STATS_TOTAL_BASE']!r}")
     try:
-        summary = run(args.logs, args.feeds_dir, args.state, base)
+        summary = run(args.logs, args.feeds_dir, args.state, base, args.site)
     except OSError as error:  # cannot write the state or the feeds
-        print(f"stats: {error}", file=sys.stderr)
+        print(f"stats: cannot write {error.filename or ''}: {error.strerror or error}; "
+              "the next run tries again (nothing is counted twice)", file=sys.stderr)
         return 2
     for message in summary.messages:
         print(message, file=sys.stderr)
-    if summary.exit_code != 2 and not summary.locked:
+    if summary.counted:
         print(summary.line(), file=sys.stderr)
     return summary.exit_code
 
