@@ -8,9 +8,23 @@
   if (!base || !window.fetch) return;
   function each(q, f) { [].forEach.call(d.querySelectorAll(q), f); }
   function ok(v) { return typeof v == 'number' && v >= 0 && v % 1 === 0 && v < 9e15; }
+  // clean() mirrors feeds.clean_strings on every string of a feed, keys
+  // too: a control character or lone surrogate refuses the feed, invisible
+  // characters (INVISIBLE_RANGES in live_widgets/safe_text.py; U+202E turns
+  // "1.234" into "432.1") are removed.
+  var ctl = /[\0-\x1f\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[\udc00-\udfff]/,
+    hide = /[\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]|\ud804[\udcbd\udccd]|\ud80d[\udc30-\udc3f]|\ud82f[\udca0-\udca3]|\ud834[\udd73-\udd7a]|[\udb40-\udb43][\udc00-\udfff]/g;
+  function clean(v) {
+    var o, k;
+    if (typeof v == 'string') { if (ctl.test(v)) throw 0; return v.replace(hide, ''); }
+    if (!v || typeof v != 'object') return v;
+    o = Array.isArray(v) ? [] : Object.create(null);  // a "__proto__" key stays a key
+    for (k in v) o[clean(k)] = clean(v[k]);
+    return o;
+  }
   function num(v) { return String(v).replace(/\B(?=(\d{3})+(?!\d))/g, '.'); }
   function get(n) {
-    return fetch(base + n, { cache: 'no-store' }).then(function (r) { if (!r.ok) throw r; return r.json(); });
+    return fetch(base + n, { cache: 'no-store' }).then(function (r) { if (!r.ok) throw r; return r.json(); }).then(clean);
   }
   function visitors() {
     get('visitors.json').then(function (v) {
@@ -34,12 +48,12 @@
   function line(r) {
     var a = [], t, n = 0;
     ['cases', 'deaths', 'recovered'].forEach(function (k) { if (k in r) { if (!ok(r[k])) throw 0; n++; } });
-    if (typeof r.name != 'string' || !n) throw 0;
+    if (typeof r.name != 'string' || !r.name.trim() || !n) throw 0;
     if ('cases' in r) a.push(num(r.cases) + ' người mắc');
     if ('deaths' in r) a.push(num(r.deaths) + ' người tử vong');
     t = a.join(', ');
     if ('recovered' in r) t = t ? t + ' (đã phục hồi ' + num(r.recovered) + ')' : 'đã phục hồi ' + num(r.recovered);
-    return r.name + ': ' + t + '.';
+    return r.name.trim() + ': ' + t + '.';
   }
   function covid(box) {
     box && get('covid.json').then(function (c) {
