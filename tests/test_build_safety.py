@@ -279,3 +279,56 @@ def test_output_folders_that_are_not_folders(project, tmp_path, name, kind, targ
         assert path.is_symlink() and snapshot(elsewhere) == {"keep.txt": "giữ nguyên".encode()}
     if before is not None:
         assert snapshot(project / "output") == before
+
+
+def pages_of(folder):
+    """Output files that are a pure function of the content: all but
+    Pagefind's own (README, "Search": they differ between two runs)."""
+    return {name: data for name, data in snapshot(folder).items() if not name.startswith("pagefind/")}
+
+
+DAMAGES = {
+    "truncated": lambda data: data[: len(data) // 2],
+    "empty": lambda data: b"",
+    "not-gzip": lambda data: b"\x00garbage" * 10,
+    "gzip-not-pickle": lambda data: gzip.compress(b"not a pickle at all"),
+    "a-list": lambda data: gzip.compress(pickle.dumps(["not", "a", "dict"])),
+    "wrong-entries": lambda data: gzip.compress(pickle.dumps({"articles/x/index.md": "no stamp"})),
+}
+
+
+@pytest.mark.parametrize("damage, target", [(d, "html") for d in sorted(DAMAGES)] + [("truncated", "publish")])
+def test_damaged_content_cache_is_rebuilt(project, damage, target):
+    """`make publish` too: a damaged cache is no content problem and must
+    not fail the nightly publish after one killed build."""
+    clean = make(project, target)
+    assert clean.returncode == 0, clean.stdout
+    expected = pages_of(project / "output")
+    cache = project / "cache/pelican/ArticlesGenerator-Readers"
+    cache.write_bytes(DAMAGES[damage](cache.read_bytes()))
+    (project / "content/articles/xay-dung-dang/hoi-nghi/index.md").touch()  # read again, not from cache
+    result = make(project, target)
+    assert result.returncode == 0, result.stdout
+    assert "Traceback" not in result.stdout
+    warning = [line for line in result.stdout.splitlines() if "ArticlesGenerator-Readers" in line]
+    assert len(warning) == 1 and warning[0].startswith(
+        "cache/pelican/ArticlesGenerator-Readers: bộ nhớ đệm hỏng (có thể do lần dựng trước bị ngắt), "
+        "đã bỏ và sẽ tạo lại (unreadable cache discarded and rebuilt: "), result.stdout
+    assert pages_of(project / "output") == expected
+    # rebuilt: the next build reads it without a word
+    again = make(project, target)
+    assert again.returncode == 0 and "ArticlesGenerator-Readers" not in again.stdout, again.stdout
+    assert pages_of(project / "output") == expected
+
+
+def test_cache_write_is_atomic(tmp_path):
+    """A failure while writing leaves the old cache whole and no temporary file."""
+    from safe_cache import write_cache
+
+    target = tmp_path / "ArticlesGenerator-Readers"
+    write_cache(str(target), b"old")
+
+    with pytest.raises(TypeError):
+        write_cache(str(target), object())
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ArticlesGenerator-Readers"]

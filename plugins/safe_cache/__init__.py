@@ -23,7 +23,7 @@ import os
 import pickle
 import tempfile
 
-from pelican import cache, signals
+from pelican import cache, readers, signals
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +32,9 @@ class UnreadableCache(Exception):
     """The cache file exists but cannot be used; ``str()`` says why."""
 
 
-def read_cache(path, opener, stamped):
+def read_cache(path, opener, entry_ok=lambda value: True):
     """The cache dictionary stored at ``path``: ``{}`` when there is none,
-    UnreadableCache when it is damaged. ``stamped`` caches hold
-    ``(stamp, data)`` pairs (FileStampDataCacher unpacks them)."""
+    UnreadableCache when it is damaged or any value fails ``entry_ok``."""
     try:
         with opener(path, "rb") as handle:
             data = pickle.load(handle)
@@ -45,9 +44,27 @@ def read_cache(path, opener, stamped):
         raise UnreadableCache(f"{type(err).__name__}: {err}") from err
     if not isinstance(data, dict):
         raise UnreadableCache(f"holds a {type(data).__name__}, not a dict")
-    if stamped and not all(isinstance(v, tuple) and len(v) == 2 for v in data.values()):
-        raise UnreadableCache("holds entries that are not (stamp, data) pairs")
+    if not all(entry_ok(value) for value in data.values()):
+        raise UnreadableCache("holds entries of the wrong shape")
     return data
+
+
+def _pair(value):
+    return isinstance(value, tuple) and len(value) == 2
+
+
+def _reader_entry(value):
+    """Readers cache ``(stamp, (content, metadata))``, and unpack both."""
+    return _pair(value) and _pair(value[1]) and isinstance(value[1][1], dict)
+
+
+def entry_check(cacher):
+    """How each value of ``cacher``'s cache must look for Pelican to use it."""
+    if isinstance(cacher, readers.Readers):
+        return _reader_entry
+    if isinstance(cacher, cache.FileStampDataCacher):
+        return _pair  # (stamp, data), unpacked by get_cached_data
+    return lambda value: True
 
 
 def write_cache(path, data):
@@ -60,6 +77,7 @@ def write_cache(path, data):
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # as open() would have made it
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -70,6 +88,12 @@ def write_cache(path, data):
         except OSError:
             pass
         raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _warn(message, *args):
@@ -84,9 +108,8 @@ def _warn(message, *args):
 
 def _load(self):
     """FileDataCacher's loading, made total."""
-    stamped = isinstance(self, cache.FileStampDataCacher)
     try:
-        return read_cache(self._cache_path, self._cache_open, stamped)
+        return read_cache(self._cache_path, self._cache_open, entry_check(self))
     except UnreadableCache as err:
         _warn("%s: bộ nhớ đệm hỏng (có thể do lần dựng trước bị ngắt), đã bỏ và sẽ tạo lại "
               "(unreadable cache discarded and rebuilt: %s)", os.path.relpath(self._cache_path), err)
@@ -116,10 +139,11 @@ def _save(self):
               os.path.relpath(self._cache_path), err)
 
 
-def patch():
+def patch(pelican=None):
+    """Applied at ``initialized``: plugins are loaded, no cache is open yet."""
     cache.FileDataCacher.__init__ = _init
     cache.FileDataCacher.save_cache = _save
 
 
 def register():
-    signals.initialized.connect(lambda pelican: patch())
+    signals.initialized.connect(patch)
