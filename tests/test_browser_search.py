@@ -5,6 +5,7 @@ filters, paging, the no-result message, hostile queries, drafts, phones."""
 import gzip
 import json
 import re
+import shutil
 import unicodedata
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -332,3 +333,40 @@ def test_without_javascript(open_page, base_url):
     assert "cần JavaScript" in note
     assert page.locator(".search-filters").is_hidden()
     assert page.locator(".search-result").count() == 0
+
+
+# --- addresses and titles from hostile articles --------------------------------
+
+ODD_TITLE = "Giá x<y và y>z & \"Q\" 'R' <b>đậm</b>"
+
+
+@pytest.fixture(scope="module")
+def odd_url(tmp_path_factory):
+    """A site whose article has a Slug with "#", "?", "%" and a Vietnamese
+    letter and a title that looks like markup, served from 127.0.0.1."""
+    from browser import serve
+    from conftest import ROOT, build, new_content, write_article
+
+    work = tmp_path_factory.mktemp("odd-search")
+    content = new_content(work / "content")
+    shutil.copytree(ROOT / "content" / "feeds", content / "feeds")  # the widgets fetch them
+    write_article(content / "articles", "la", {
+        "Title": ODD_TITLE, "Date": "2020-06-02 08:00", "Category": "Xây dựng Đảng",
+        "Slug": "so 1#ban-tin?giá%", "Summary": "Lời dẫn."}, "Từ khóa riêng: quyvutraogiai.\n")
+    write_article(content / "articles", "khac", {
+        "Title": "Bài khác", "Date": "2020-06-01 08:00", "Category": "Xây dựng Đảng"})
+    site = build(content, work)
+    with serve(site.output) as url:
+        yield url
+
+
+def test_result_link_reaches_a_page_with_an_odd_address(open_page, odd_url):
+    watched = open_page()
+    page = search_url(watched, odd_url, "quyvutraogiai")
+    assert titles(page) == [ODD_TITLE]
+    link = page.locator(".search-result__title a")
+    assert link.get_attribute("href") == "/xay-dung-dang/so%201%23ban-tin%3Fgi%C3%A1%25.html"
+    link.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").text_content() == ODD_TITLE
+    assert page.title() == f"{ODD_TITLE} — Ban Tuyên giáo Tỉnh ủy Bình Phước"

@@ -344,28 +344,30 @@ def test_publish_never_copies_a_file_that_left_content(tmp_path, caplog):
         f"{os.path.relpath(folder / 'index.md')}:1: cảnh báo: {SYMLINK_MESSAGE}"]
 
 
-def test_symlinked_attachment_is_not_published(tmp_path):
+@pytest.mark.parametrize("listed, link, named", [
+    ("bi-mat.pdf", "bi-mat.pdf", "bi-mat.pdf"),            # the file is a symlink
+    ("thu-muc/bi-mat.pdf", "thu-muc", "thu-muc"),          # a folder on its way is
+])
+def test_symlinked_attachment_is_not_published(tmp_path, listed, link, named):
     content = new_content(tmp_path / "content")
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "bi-mat.pdf").write_bytes(SECRET)
     article = write_article(content / "articles", "bi-mat", dict(
         header("Bài có tệp lạ", "2020-05-01 08:00"),
-        Attachments="\n    that.pdf | Tệp thật\n    bi-mat.pdf | Tệp lạ\n    thu-muc/bi-mat.pdf"))
+        Attachments=f"\n    that.pdf | Tệp thật\n    {listed} | Tệp lạ"))
     (article.parent / "that.pdf").write_bytes(b"%PDF-1.4 real\n")
-    (article.parent / "bi-mat.pdf").symlink_to(outside / "bi-mat.pdf")
-    (article.parent / "thu-muc").symlink_to(outside)
+    (article.parent / link).symlink_to(outside / link if link.endswith(".pdf") else outside)
     result = run_pelican(content, tmp_path / "output")
     assert "Traceback" not in result.stdout
-    # whether the build stops (content check) or skips them, nothing of the
-    # host is published and the staff are told which file and why
-    assert "bi-mat.pdf" in result.stdout
+    # whether the build stops (the content gate) or skips the file, nothing
+    # of the host is published and the staff are told which file
+    assert f"articles/bi-mat/{named}" in result.stdout or f"'{listed}'" in result.stdout
     published = [p for p in (tmp_path / "output").rglob("*") if p.is_file()]
     assert not any(SECRET in p.read_bytes() for p in published)
     if result.returncode == 0:
         page = BeautifulSoup((tmp_path / "output/xay-dung-dang/bai-co-tep-la.html").read_text(), "html.parser")
         assert [a.get_text() for a in page.select(".attachments a")] == ["Tệp thật"]
-        assert re.search(r"articles/bi-mat/index\.md:7: cảnh báo: " + re.escape(SYMLINK_MESSAGE), result.stdout)
     # make publish refuses it and leaves the last output as it was
     strict = tmp_path / "strict"
     strict.mkdir()
@@ -374,3 +376,73 @@ def test_symlinked_attachment_is_not_published(tmp_path):
     assert result.returncode != 0 and "Traceback" not in result.stdout
     assert [p.name for p in strict.iterdir()] == ["index.html"]
     assert (strict / "index.html").read_text(encoding="utf-8") == "last good"
+
+
+def test_build_reports_a_symlinked_attachment_it_skips(tmp_path, monkeypatch, caplog):
+    """The plugin's own refusal, as the build prints it, whatever gate runs
+    before it: one `path:line: message` naming the Attachments entry."""
+    import article_media
+    from pelican.contents import Article
+
+    content = tmp_path / "content"
+    folder = content / "articles" / "bi-mat"
+    folder.mkdir(parents=True)
+    source = folder / "index.md"
+    source.write_text("Title: A\nAttachments:\n    that.pdf\n    bi-mat.pdf | Tệp lạ\n\nx\n", encoding="utf-8")
+    (folder / "that.pdf").write_bytes(b"%PDF")
+    (tmp_path / "secret.pdf").write_bytes(SECRET)
+    (folder / "bi-mat.pdf").symlink_to(tmp_path / "secret.pdf")
+    instance = Article.__new__(Article)
+    instance.settings = {"PATH": str(content), "SITEURL": ""}
+    instance.source_path = str(source)
+    instance.slug = "a"
+    instance.metadata = {"attachments": ["that.pdf", "bi-mat.pdf | Tệp lạ"]}
+    with caplog.at_level(logging.WARNING):
+        article_media._attachments(instance)
+    assert [i["target"] for i in instance.attachments_list] == ["tai-lieu/a/that.pdf"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{os.path.relpath(source)}:4: cảnh báo: {SYMLINK_MESSAGE}"]
+
+
+# --- 5. Addresses built from a Slug -------------------------------------------------
+
+ODD_SLUG = "so 1#ban-tin?giá%"
+
+
+@pytest.fixture(scope="module")
+def slug_site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("slug")
+    content = new_content(work / "content")
+    write_article(content / "articles", "la", dict(header("Bài có Slug lạ", "2020-06-02 08:00"), Slug=ODD_SLUG))
+    write_article(content / "articles", "tro", header("Bài trỏ tới", "2020-06-01 08:00"),
+                  "Xem [bài kia]({filename}../la/index.md).\n")
+    result = run_pelican(content, work / "output")
+    return result, work / "output"
+
+
+def test_odd_slug_gives_encoded_links_that_are_served(slug_site):
+    """Whatever Slug the content check lets through, every link to the
+    article reaches its file; if it refuses the slug, it says so."""
+    from browser import serve
+    from conftest import Site
+
+    result, output = slug_site
+    assert "Traceback" not in result.stdout
+    if result.returncode != 0:
+        assert "Slug" in result.stdout and not output.exists()
+        return
+    site = Site(output)
+    href = "/xay-dung-dang/so%201%23ban-tin%3Fgi%C3%A1%25.html"
+    assert site.exists(f"xay-dung-dang/{ODD_SLUG}.html")
+    pointing = site.soup("xay-dung-dang/bai-tro-toi.html")
+    assert pointing.select_one(".article__body a")["href"] == href
+    assert href in {a["href"] for a in pointing.select(".related a")}
+    assert href in {a["href"] for a in site.soup("index.html").find_all("a")}
+    page = site.soup(f"xay-dung-dang/{ODD_SLUG}.html")
+    assert page.find("link", rel="canonical")["href"] == f"https://tuyengiao.binhphuoc.gov.vn{href}"
+    entries = atom(site, "feeds/tat-ca.atom.xml").iter(f"{ATOM}entry")
+    assert href in {urlparse(e.find(f"{ATOM}link").get("href")).path for e in entries}
+    assert f"<loc>https://tuyengiao.binhphuoc.gov.vn{href}</loc>" in site.text("sitemap.xml")
+    with serve(output) as base:
+        with urllib.request.urlopen(base + href) as response:
+            assert BeautifulSoup(response.read(), "html.parser").h1.get_text() == "Bài có Slug lạ"

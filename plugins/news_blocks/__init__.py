@@ -13,6 +13,8 @@ Also here: the ``plain_text`` and ``plain_title`` filters (news_blocks.text)
 and the feed writer that keeps titles as written (news_blocks.feeds).
 """
 
+from urllib.parse import quote
+
 from pelican import signals
 
 from content_check.rules import parse_bool
@@ -45,7 +47,36 @@ def featured_article(articles):
     return articles[0] if articles else None
 
 
+# Every list of written content a generator keeps (articles or pages).
+_CONTENT_LISTS = ("articles", "translations", "hidden_articles", "hidden_translations",
+                  "drafts", "drafts_translations", "pages", "hidden_pages", "draft_pages",
+                  "draft_translations")
+
+
+def encode_url(content):
+    """Make ``content.url`` percent-encoded (``/`` kept) when it is not
+    already plain: a ``Slug`` with ``#``, ``?``, ``%``, a space or a
+    Vietnamese letter would otherwise cut or mangle every link to it. The
+    file is still saved under the slug as written (``save_as``), which is
+    what a server finds once it decodes the address. Done once statuses
+    are final, so drafts keep their preview address."""
+    if getattr(content, "url_encoded", False):
+        return  # twice would turn "%23" into "%2523"
+    content.url_encoded = True
+    url = content.url
+    encoded = quote(url, safe="/")
+    if encoded != url:
+        content.override_url = encoded
+
+
+def _encode_urls(generator):
+    for name in _CONTENT_LISTS:
+        for content in getattr(generator, name, []):
+            encode_url(content)
+
+
 def _finalize(generator):
+    _encode_urls(generator)
     settings = generator.settings
     articles = generator.articles  # newest first
     by_category = {}
@@ -77,6 +108,7 @@ def _finalize(generator):
 
 
 def _menu_pages(generator):
+    _encode_urls(generator)
     wanted = generator.settings.get("MENU_PAGES", [])
     by_slug = {p.slug: p for p in generator.pages}
     generator.context["menu_pages"] = [by_slug[s] for s in wanted if s in by_slug]

@@ -232,13 +232,17 @@
 
   // --- Rendering -----------------------------------------------------------
   function first(list) { return list && list.length ? list[0] : ''; }
+  // Pagefind gives a page's address as its file path, not percent-encoded:
+  // a "#", "?" or "%" in a Slug would cut or bend the link. Encode each
+  // segment, as the site's own links are (plugins/news_blocks encode_url).
+  function pageHref(url) { return url.split('/').map(encodeURIComponent).join('/'); }
   function render(v) {
     var filters = v.data.filters || {};
     var date = first(filters.date), category = first(filters.category);
     var li = el('li', 'search-result');
     var h = el('h2', 'search-result__title');
     var a = el('a', null, v.meta.title || v.data.url);
-    a.href = v.data.url;
+    a.href = pageHref(v.data.url);
     h.appendChild(a);
     li.appendChild(h);
     if (date || category) {
