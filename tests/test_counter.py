@@ -5,6 +5,7 @@ import gzip
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -720,3 +721,384 @@ def test_feeds_deleted_by_a_site_rebuild_come_back(tmp_path):
     shutil.rmtree(tmp_path / "feeds")  # `make html` swaps output/ in, without the feeds
     summary, _, _ = count(tmp_path, log)
     assert summary.lines == 0 and snapshot(tmp_path) == before
+
+
+# --- Issue 9: hostile and unlucky logs, through `make stats` ----------------------------
+
+from conftest import build, new_content, write_article  # noqa: E402
+
+ARTICLES = {
+    "hoi-nghi": {"Title": "Hội nghị quán triệt nghị quyết", "Date": "2020-03-23 08:15",
+                 "Category": "Xây dựng Đảng", "Author": "H. Sơn"},
+    "dai-hoi": {"Title": "Đại hội Đảng bộ xã Đồng Tiến", "Date": "2020-03-24 08:15",
+                "Category": "Xây dựng Đảng", "Author": "H. Sơn"},
+}
+ARTICLE_URL = "xay-dung-dang/hoi-nghi-quan-triet-nghi-quyet.html"
+OTHER_URL = "xay-dung-dang/dai-hoi-dang-bo-xa-dong-tien.html"
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory):
+    """A site built by Pelican from real Markdown: two articles and a page."""
+    work = tmp_path_factory.mktemp("real-site")
+    content = new_content(work / "content")
+    for slug, header in ARTICLES.items():
+        write_article(content / "articles" / "xay-dung-dang", slug, header, "## Nội dung\n\nBài viết.\n")
+    (content / "pages" / "gioi-thieu.md").write_text("Title: Giới thiệu\n\nBan Tuyên giáo.\n", encoding="utf-8")
+    site = build(content, work)
+    for url in (ARTICLE_URL, OTHER_URL):
+        assert site.soup(url).find(attrs={"data-views-url": url}) is not None  # the key the page shows
+    return site.output
+
+
+def make_stats(work, *logs, site, clock_env=None):
+    """`make stats` as cron runs it, with every path in ``work`` (nothing in the project)."""
+    command = ["make", "-s", "-o", ".venv/.site-requirements", "stats",
+               "LOGS=" + " ".join(str(log) for log in logs), f"FEEDS_DIR={work / 'feeds'}",
+               f"STATE={work / 'state.json'}", f"SITE_DIR={site}"]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("STATS_TOTAL_BASE", None)
+    result = subprocess.run(command, cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
+    # make reports the counter's own exit status as "Error N" (and exits 2):
+    # give back the counter's status and messages.
+    failed = re.search(r"make: \*\*\* \[Makefile:\d+: stats\] Error (\d+)\n\Z", result.stderr)
+    if failed:
+        result.returncode = int(failed.group(1))
+        result.stderr = result.stderr[:failed.start()]
+    else:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def now_stamp(seconds_from_now=0):
+    """A log timestamp relative to this machine's clock, in UTC+7."""
+    return counter.iso_time(int(time.time()) + seconds_from_now)[:19].replace("T", " ")
+
+
+def long_agent(size=8000):
+    """A reader's browser with an 8 KB User-Agent (nginx accepts 8 KB headers)."""
+    return CHROME + " " + "x" * (size - len(CHROME) - 1)
+
+
+def everything_at_once(tmp_path, lines, site, name="all"):
+    """Feeds of one run over all ``lines`` in one file: the reference."""
+    work = tmp_path / name
+    work.mkdir()
+    log = write(tmp_path / f"{name}.log", lines)
+    assert make_stats(work, log, site=site).returncode == 0
+    return feeds(work / "feeds")
+
+
+def test_a_log_starting_with_a_long_line_is_counted_through_rotation(tmp_path, real_site):
+    """Issue 9 Severe 5: the first 4 KiB without a newline made a log "unchanged" forever."""
+    logs, work = tmp_path / "logs", tmp_path / "work"
+    logs.mkdir()
+    work.mkdir()
+    first = [hit("1.1.1.1", "2020-08-14 10:00:00", "/" + ARTICLE_URL, agent=long_agent())]
+    more = [hit(f"2.2.2.{n}", f"2020-08-14 10:0{n}:00", "/" + OTHER_URL) for n in range(1, 6)]
+    write(logs / "access.log", first)
+    result = make_stats(work, logs / "access.log", site=real_site)
+    assert result.returncode == 0, result.stderr
+    assert feeds(work / "feeds")[1]["views"] == {ARTICLE_URL: 1}
+    with open(logs / "access.log", "a", encoding="utf-8") as handle:
+        handle.writelines(more)
+    assert make_stats(work, logs / "access.log", site=real_site).returncode == 0
+    assert feeds(work / "feeds")[1]["views"] == {OTHER_URL: 5, ARTICLE_URL: 1}
+    # Rotation; the fresh log starts with a long line again, then the old one is compressed.
+    os.rename(logs / "access.log", logs / "access.log.1")
+    after = [hit("3.3.3.3", "2020-08-14 11:00:00", "/" + OTHER_URL, agent=long_agent(8190)),
+             hit("3.3.3.4", "2020-08-14 11:01:00", "/" + ARTICLE_URL)]
+    write(logs / "access.log", after)
+    assert make_stats(work, *sorted(logs.iterdir()), site=real_site).returncode == 0
+    (logs / "access.log.2.gz").write_bytes(gzip.compress((logs / "access.log.1").read_bytes()))
+    os.remove(logs / "access.log.1")
+    with open(logs / "access.log", "a", encoding="utf-8") as handle:
+        handle.write(hit("3.3.3.5", "2020-08-14 11:02:00", "/" + ARTICLE_URL))
+    result = make_stats(work, *sorted(logs.iterdir()), site=real_site)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.endswith("stats: 2 files, 1 lines read, 0 malformed skipped, 1 page views, "
+                                  "1 visits; online 3, today 9, total 9\n")
+    assert feeds(work / "feeds") == everything_at_once(
+        tmp_path, first + more + after + [hit("3.3.3.5", "2020-08-14 11:02:00", "/" + ARTICLE_URL)], real_site)
+
+
+def test_a_first_line_still_being_written_is_counted_once_complete(tmp_path):
+    log, work = tmp_path / "access.log", tmp_path / "work"
+    work.mkdir()
+    line = hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html", agent=long_agent())
+    for end in (5, 4096, 6000):  # no newline yet: shorter than, equal to and longer than 4 KiB
+        log.write_bytes(line.encode()[:end])
+        summary = counter.run([str(log)], work / "feeds", work / "state.json", site=make_site(work / "site"))
+        assert (summary.lines, summary.exit_code) == (0, 0)
+    log.write_text(line + hit("1.1.1.2", "2020-08-14 10:00:01", "/b.html"))
+    summary, _, views = count(work, log)
+    assert summary.lines == 2 and views["views"] == {"a.html": 1, "b.html": 1}
+    assert len(json.loads((work / "state.json").read_text())["files"]) == 1
+
+
+def test_copytruncate_and_truncation_in_place(tmp_path):
+    lines = make_traffic(21, lines=900)
+    logs, work = tmp_path / "logs", tmp_path / "work"
+    logs.mkdir()
+    work.mkdir()
+    write(logs / "access.log", lines[:300])
+    assert count(work, logs / "access.log")[0].lines == 300
+    # logrotate copytruncate: copy (the copy has lines nobody read yet), then truncate in place.
+    with open(logs / "access.log", "a", encoding="utf-8") as handle:
+        handle.writelines(lines[300:400])
+    shutil.copy(logs / "access.log", logs / "access.log.1")
+    with open(logs / "access.log", "r+b") as handle:
+        handle.truncate(0)
+    assert count(work, logs / "access.log", logs / "access.log.1")[0].lines == 100
+    with open(logs / "access.log", "a", encoding="utf-8") as handle:
+        handle.writelines(lines[400:700])  # the same inode, new bytes
+    assert count(work, logs / "access.log", logs / "access.log.1")[0].lines == 300
+    # Truncated in place with no copy at all (someone emptied it): the new lines still count.
+    with open(logs / "access.log", "r+b") as handle:
+        handle.truncate(0)
+    write(logs / "access.log", lines[700:])
+    summary, visitors, views = count(work, logs / "access.log")
+    assert summary.lines == 200
+    single = tmp_path / "single"
+    single.mkdir()
+    assert count(single, write(tmp_path / "all.log", lines))[1:] == (visitors, views)
+
+
+def test_overlong_lines_are_skipped_in_linear_time_and_named(tmp_path, real_site):
+    logs, work = tmp_path / "logs", tmp_path / "work"
+    logs.mkdir()
+    work.mkdir()
+    good = hit("1.1.1.1", "2020-08-14 10:00:00", "/" + ARTICLE_URL)
+    limit = counter.MAX_LINE_BYTES
+    at_limit = hit("1.1.1.2", "2020-08-14 10:00:01", "/" + ARTICLE_URL, agent="A")
+    at_limit = at_limit.replace('"A"', '"' + CHROME + " " * (limit + 2 - len(at_limit) - len(CHROME)) + '"')
+    assert len(at_limit) == limit + 1  # the newline is not part of the line
+    over = hit("1.1.1.3", "2020-08-14 10:00:02", "/" + ARTICLE_URL, agent=long_agent(limit))
+    log = write(logs / "access.log", [good, at_limit, over, good.replace("1.1.1.1", "1.1.1.4")])
+    # An endless run of bytes at the end of the live log: skipped too, and
+    # counted once, although the next runs go on reading it.
+    with open(log, "ab") as handle:
+        handle.write(b"A" * (5 * (1 << 20) + 17))
+    result = make_stats(work, log, site=real_site)
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        f"stats: {log}:3: line longer than {limit} bytes: skipped (and 1 more in this file)",
+        "stats: 1 files, 5 lines read, 0 malformed skipped, 2 too long skipped, 3 page views, 3 visits; "
+        "online 3, today 3, total 3",
+    ]
+    with open(log, "ab") as handle:
+        handle.write(b"B" * 100_000 + b"\n" + hit("1.1.1.5", "2020-08-14 10:00:03", "/" + OTHER_URL).encode())
+    result = make_stats(work, log, site=real_site)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ("stats: 1 files, 1 lines read, 0 malformed skipped, 1 page views, 1 visits; "
+                             "online 4, today 4, total 4\n")
+    assert feeds(work / "feeds")[1]["views"] == {ARTICLE_URL: 3, OTHER_URL: 1}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_line_splitter_equals_split_whatever_the_chunks(seed):
+    rng = random.Random(seed)
+    limit = 50
+    pieces = [b"x" * rng.choice((0, 1, 10, 49, 50, 51, 120, 400)) for _ in range(200)]
+    data = b"\n".join(pieces) + (b"" if seed % 2 else b"\n") + b"tail" * rng.randint(0, 20)
+    splitter = counter.LineSplitter(limit=limit)
+    got, position = [], 0
+    while position < len(data):
+        size = rng.choice((1, 2, 7, 49, 50, 51, 300))
+        got += splitter.feed(data[position:position + size])
+        position += size
+    got += splitter.finish() if not splitter.skipping else []
+    *whole, last = data.split(b"\n")
+    expected = [line if len(line) <= limit else None for line in whole]
+    if last:
+        expected.append(last if len(last) <= limit else None)
+    assert got == expected
+    assert splitter.consumed == len(data)
+
+
+@pytest.mark.parametrize("bomb_kind", ["one line repeated", "zeros"])
+def test_a_gzip_bomb_is_refused_whole_and_named(tmp_path, real_site, bomb_kind):
+    logs, work = tmp_path / "logs", tmp_path / "work"
+    logs.mkdir()
+    work.mkdir()
+    good = write(logs / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/" + ARTICLE_URL)])
+    assert make_stats(work, good, site=real_site).returncode == 0
+    before = snapshot(work)
+    # 64 MiB of one real page view repeated (0.4% of that compressed), or of zeros (0.1%).
+    line = hit("6.6.6.6", "2020-08-14 10:30:00", "/" + OTHER_URL).encode() if bomb_kind != "zeros" else b"\0"
+    bomb = logs / "access.log.2.gz"
+    bomb.write_bytes(gzip.compress(line * ((64 << 20) // len(line)), 9))
+    allowance = counter.gzip_allowance(bomb.stat().st_size)
+    assert allowance < 64 << 20
+    message = (f"stats: {bomb}: decompresses to more than {allowance} bytes (limit: 100 times its size, "
+               f"at most {2 << 30}): refused, nothing counted from it")
+    result = make_stats(work, good, bomb, site=real_site)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        message,
+        "stats: 2 files (1 unchanged), 1 unreadable or refused, 0 lines read, 0 malformed skipped, "
+        "0 page views, 0 visits; online 1, today 1, total 1",
+    ]
+    after = snapshot(work)
+    assert after["feeds/views.json"] == before["feeds/views.json"]
+    assert after["feeds/visitors.json"] == before["feeds/visitors.json"]
+    # The next runs do not decompress it again, and still say so.
+    result = make_stats(work, good, bomb, site=real_site)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (f"stats: {bomb}: refused by an earlier run (see its message); "
+                                             "still not counted: remove or replace the file")
+    assert snapshot(work) == after
+
+
+def test_the_absolute_gzip_limit(tmp_path, monkeypatch):
+    lines = make_traffic(22, lines=2000)
+    log = tmp_path / "access.log.1.gz"
+    log.write_bytes(gzip.compress("".join(lines).encode()))
+    monkeypatch.setattr(counter, "MAX_GZIP_BYTES", 100_000)
+    summary = counter.run([str(log)], tmp_path / "feeds", tmp_path / "state.json", site=make_site(tmp_path / "s"))
+    assert summary.exit_code == 1 and summary.lines == 0 and summary.page_views == 0
+    assert summary.messages == [f"stats: {log}: decompresses to more than 100000 bytes (limit: 100 times its size, "
+                                "at most 100000): refused, nothing counted from it"]
+
+
+VARIANTS = ("/{u}", "/{u}?x=1", "/{u}?utm_source=zalo#binh-luan", "//{u}", "/xay-dung-dang//{s}",
+            "/x/../{u}", "/x/y/../../{u}", "/./{u}", "/xay-dung-dang/./{s}", "/a/%2e%2e/{u}",
+            "/a/%2E%2E/{u}", "/xay-dung-dang/%2e/{s}", "/%78ay-dung-dang/{s}", "/xay-dung-dang%2f{s}",
+            "/x/..//{u}", "/xay-dung-dang/\\x2e\\x2e/xay-dung-dang/{s}")
+NOT_PAGES = ("/{U}", "/{u}/", "/{u}%20", "/{u}.", "/{u};x", "/%252e%252e/{u}", "/../{u}", "/{u}%00",
+             "/xay-dung-dang/khong-co.html", "/x/../404.html", "/theme/../feeds/../theme/a.html",
+             "/" + "a" * 5000 + ".html", "/xay-dung-dang/{s}/../../../etc/passwd.html")
+
+
+def test_address_variants_count_for_the_one_published_page(tmp_path, real_site):
+    """Issue 9: `/x/../page.html`, `//page.html`, `?x=1`, `%2e%2e` made keys at will."""
+    slug = ARTICLE_URL.split("/", 1)[1]
+    variants = [v.format(u=ARTICLE_URL, s=slug) for v in VARIANTS]
+    junk = [v.format(u=ARTICLE_URL, U=ARTICLE_URL.upper(), s=slug) for v in NOT_PAGES]
+    lines = [hit(f"10.0.0.{n}", "2020-08-14 10:00:00", target) for n, target in enumerate(variants + junk)]
+    lines += [hit("10.1.0.1", "2020-08-14 10:00:00", "/"), hit("10.1.0.2", "2020-08-14 10:00:00", "/xay-dung-dang/"),
+              hit("10.1.0.3", "2020-08-14 10:00:00", "/xay-dung-dang/index.html"),
+              hit("10.1.0.4", "2020-08-14 10:00:00", "/gioi-thieu.html")]
+    work = tmp_path / "work"
+    work.mkdir()
+    result = make_stats(work, write(tmp_path / "access.log", lines), site=real_site)
+    assert result.returncode == 0, result.stderr
+    visitors, views = feeds(work / "feeds")
+    assert views["views"] == {ARTICLE_URL: len(variants), "gioi-thieu.html": 1}
+    assert visitors["total"] == len(variants) + 4  # home and category pages are page views, not keys
+
+
+def test_normalised_paths():
+    normal = counter.normalise_path
+    assert normal("/") == "" and normal("//") == "" and normal("/a/..") == "" and normal("/a/../") == ""
+    assert normal("/a/b/../c.html") == "a/c.html"
+    assert normal("/a/.") == "a/" and normal("/a/b/..") == "a/"
+    assert normal("/a/%2e%2e/b.html") == "b.html" and normal("/a/%252e%252e/b.html") == "a/%2e%2e/b.html"
+    assert normal("/../a.html") is None and normal("/a/../../b.html") is None
+    assert normal("a.html") is None and normal("*") is None
+    assert counter.page_path("/a/index.html") == "a/" and counter.page_path("/index.html") == ""
+
+
+def test_no_published_site_counts_nothing_and_changes_nothing(tmp_path, real_site):
+    log = write(tmp_path / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/" + ARTICLE_URL)])
+    work = tmp_path / "work"
+    work.mkdir()
+    missing = tmp_path / "output"
+    result = make_stats(work, log, site=missing)
+    assert result.returncode == 1
+    assert result.stderr == (f"stats: site folder {missing} not found: nothing counted, the new lines wait "
+                             "for the next run (build the site first, or give its folder with --site)\n")
+    assert list(work.iterdir()) == []
+    missing.mkdir()  # an empty folder (a build that never finished) is no site either
+    result = make_stats(work, log, site=missing)
+    assert result.returncode == 1 and "has no index.html: not a built site" in result.stderr
+    assert list(work.iterdir()) == []
+    # Once the site is there, the waiting line is counted.
+    result = make_stats(work, log, site=real_site)
+    assert result.returncode == 0 and feeds(work / "feeds")[1]["views"] == {ARTICLE_URL: 1}
+
+
+def test_lines_dated_in_the_future_are_not_counted(tmp_path, real_site):
+    """Issue 9: one line dated 2099 set online and today to 0 from then on."""
+    work = tmp_path / "work"
+    work.mkdir()
+    page = "/" + ARTICLE_URL
+    ahead = now_stamp(60)
+    lines = [hit("1.1.1.1", now_stamp(-120), page), hit("1.1.1.2", now_stamp(-60), page),
+             hit("6.6.6.6", "2099-01-01 00:00:00", page),
+             hit("6.6.6.7", now_stamp(counter.MAX_CLOCK_SKEW + 600), page),  # a clock 15 minutes ahead
+             hit("1.1.1.3", ahead, page)]  # a minute ahead: within the skew
+    log = write(tmp_path / "access.log", lines)
+    result = make_stats(work, log, site=real_site)
+    assert result.returncode == 0, result.stderr
+    first, summary = result.stderr.splitlines()
+    assert first.startswith(f"stats: {log}:3: dated 2099-01-01T00:00:00+07:00, more than 5 minutes after this "
+                            "machine's clock (") and first.endswith("): not counted (and 1 more in this file)")
+    assert summary.startswith("stats: 1 files, 5 lines read, 0 malformed skipped, 2 dated in the future skipped, "
+                              "3 page views, 3 visits; online 3, today ")
+    visitors, views = feeds(work / "feeds")
+    assert visitors["online"] == 3 and views["views"] == {ARTICLE_URL: 3}
+    assert visitors["updated"] == counter.iso_time(counter.parse_timestamp(stamp(ahead)))
+
+
+def test_a_state_poisoned_by_a_future_line_recovers(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    log = write(tmp_path / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html"),
+                                          hit("6.6.6.6", "2099-01-01 00:00:00", "/a.html")])
+    count(work, log, clock=counter.parse_timestamp(stamp("2099-01-01 00:00:00")))  # as the old counter did
+    assert feeds(work / "feeds")[0]["online"] == 1 and feeds(work / "feeds")[0]["today"] == 1
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(hit("2.2.2.2", "2020-08-14 10:01:00", "/b.html"))
+    summary, visitors, views = count(work, log)
+    assert summary.messages[0].startswith(f"stats: {work / 'state.json'}: its latest time was after this "
+                                          "machine's clock (")
+    # "now" is a real time again, so online and today count again; what the
+    # poisoned run pruned (visitors and days older than 2099 minus the windows)
+    # cannot come back, and total keeps every visit once counted.
+    assert visitors == {"updated": "2020-08-14T10:01:00+07:00", "online": 1, "today": 1, "total": 3}
+
+
+def test_write_atomic_unique_temporaries_and_usual_permissions(tmp_path):
+    target = tmp_path / "feed.json"
+    old = os.umask(0o022)
+    try:
+        counter.write_atomic(target, b"1")
+    finally:
+        os.umask(old)
+    assert target.read_bytes() == b"1" and (target.stat().st_mode & 0o777) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["feed.json"]
+    # Two processes writing the same file at once: every read sees one whole version.
+    writer = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+              "from live_widgets.counter import write_atomic\n"
+              "for n in range(300): write_atomic(Path(sys.argv[2]), sys.argv[3].encode() * 5000)")
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(ROOT / "plugins"), str(target), letter])
+             for letter in "ab"]
+    seen = set()
+    while any(p.poll() is None for p in procs):
+        data = target.read_bytes()
+        seen.add(data[:1])
+        assert data in (b"1", b"a" * 5000, b"b" * 5000)
+    assert all(p.wait() == 0 for p in procs)
+    assert [p.name for p in tmp_path.iterdir()] == ["feed.json"]
+
+
+def test_leftovers_of_killed_writes_are_removed(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    count(tmp_path, log)
+    for name in (".state.json.123-abcd.tmp", "feeds/.views.json.9-ffff.tmp", "feeds/.visitors.json.tmp"):
+        (tmp_path / name).write_text("half")
+    count(tmp_path, log)
+    assert sorted(p.name for p in (tmp_path / "feeds").iterdir()) == ["views.json", "visitors.json"]
+    assert not list(tmp_path.glob(".state.json.*"))
+
+
+def test_caches_hold_no_long_keys(tmp_path):
+    agents = [long_agent(2000 + n) for n in range(50)]
+    lines = [hit(f"1.1.1.{n}", "2020-08-14 10:00:00", f"/a.html?{'q' * 3000}{n}", agent=a)
+             for n, a in enumerate(agents)]
+    scanner = counter.Scanner(counter.LogFiles([]), counter.PublishedSite(make_site(tmp_path / "s")), time.time())
+    scanner.scan(str(write(tmp_path / "access.log", lines)))
+    assert len(scanner.events) == 50
+    assert all(len(key) <= counter.CACHE_KEY_MAX for key in scanner._agent_cache)
+    assert all(len(key) <= counter.CACHE_KEY_MAX for key in scanner._request_cache)
