@@ -446,3 +446,23 @@ def test_odd_slug_gives_encoded_links_that_are_served(slug_site):
     with serve(output) as base:
         with urllib.request.urlopen(base + href) as response:
             assert BeautifulSoup(response.read(), "html.parser").h1.get_text() == "Bài có Slug lạ"
+
+
+def test_encode_url_once_and_only_when_needed():
+    from news_blocks import encode_url
+
+    class Content:
+        url_setting = "xay-dung-dang/so 1#a?b%.html"
+
+        @property
+        def url(self):
+            return getattr(self, "override_url", self.url_setting)
+
+    odd = Content()
+    encode_url(odd)
+    encode_url(odd)  # a second generator pass must not encode "%" again
+    assert odd.url == "xay-dung-dang/so%201%23a%3Fb%25.html"
+    plain = Content()
+    plain.url_setting = "xay-dung-dang/bai-viet.html"
+    encode_url(plain)
+    assert not hasattr(plain, "override_url") and plain.url == "xay-dung-dang/bai-viet.html"

@@ -16,7 +16,8 @@
 Only what ``data-pagefind-body`` marks is indexed (the article or page, not
 the menu, sidebar, footer or related list), less ``data-pagefind-ignore``
 and the ``SEARCH_EXCLUDE_SELECTORS`` (breadcrumb, date line, byline);
-drafts are written without the marker, and if no page at all has it
+drafts and hidden (``Status: hidden``) articles and pages are written
+without the marker, and if no page at all has it
 nothing is indexed. ``SEARCH_INDEX = False`` skips indexing (benchmarks).
 """
 
