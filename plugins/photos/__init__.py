@@ -13,6 +13,7 @@ Originals are never published: staff phones put GPS positions in them.
 
 import logging
 import os
+import unicodedata
 
 from pelican import signals
 from content_check.rules import list_entries
@@ -109,16 +110,13 @@ def _process(instances, settings, output_path):
     if cache.stats["processed"]:
         logger.info("Photos: %(processed)d processed, %(reused)d reused from cache", cache.stats)
 
-    kept, files = [], []
+    kept, files, fatal = [], [], False
     for instance in instances:
         mine = {ref: results[path] for ref, path in wanted.get(id(instance), {}).items()}
         broken = {ref: r for ref, r in mine.items() if isinstance(r, PhotoError)}
         if broken:
             for reference, error in broken.items():
-                logger.warning(
-                    "%s: ảnh %r: %s — bài viết này không được xuất bản cho đến khi sửa ảnh "
-                    "(article left out of the build)", os.path.relpath(instance.source_path), reference, error,
-                )
+                fatal |= _warn_left_out(instance, reference, error)
             continue
         for photo in mine.values():
             files += photo.files()
@@ -136,8 +134,45 @@ def _process(instances, settings, output_path):
 
         instance._content = replace_images(instance._content or "", rewrite)
         kept.append(instance)
+    if fatal:
+        # `make publish`: every broken photo has been named above; stop
+        # with status 1 and no traceback, before anything is published.
+        raise SystemExit(1)
     publish_files(sorted(set(files)), cache.files_dir, os.path.join(output_path, url_dir))
     return kept
+
+
+def line_of(text, reference):
+    """The first line (1-based) of ``text`` naming ``reference``: the
+    ``Image:``/``Gallery:`` header or the ``![...](...)`` of the body; 1 if
+    none does (a reference rewritten by a plugin)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if reference in line:
+            return number
+    return 1
+
+
+def _where(instance, reference):
+    """``path:line`` of the reference, as every staff message starts."""
+    try:
+        with open(instance.source_path, encoding="utf-8", errors="replace") as f:
+            line = line_of(unicodedata.normalize("NFC", f.read()), reference)
+    except OSError:
+        line = 1
+    return f"{os.path.relpath(instance.source_path)}:{line}"
+
+
+def _warn_left_out(instance, reference, error):
+    """Log why ``instance`` is left out; True when that warning is fatal
+    (``--fatal warnings``: Pelican raises after printing it)."""
+    try:
+        logger.warning(
+            "%s: ảnh %r: %s — bài viết này không được xuất bản cho đến khi sửa ảnh "
+            "(article left out of the build)", _where(instance, reference), reference, error,
+        )
+    except RuntimeError:
+        return True
+    return False
 
 
 ARTICLE_LISTS = ("articles", "translations", "hidden_articles", "hidden_translations",
