@@ -282,6 +282,29 @@ def test_attachment_urls_are_encoded_and_served(attachment_site):
     assert saved == set(expected) and all(unicodedata.is_normalized("NFC", n) for n in saved)
 
 
+def test_two_attachments_with_one_name_are_not_both_published(tmp_path, caplog):
+    import article_media
+    from pelican.contents import Article
+
+    folder = tmp_path / "content" / "articles" / "a"
+    (folder / "tep").mkdir(parents=True)
+    source = folder / "index.md"
+    source.write_text("Title: A\nAttachments: a.pdf | Một\n    tep/a.pdf | Hai\n\nx\n", encoding="utf-8")
+    (folder / "a.pdf").write_bytes(b"%PDF one")
+    (folder / "tep" / "a.pdf").write_bytes(b"%PDF two")
+    instance = Article.__new__(Article)
+    instance.settings = {"PATH": str(tmp_path / "content"), "SITEURL": ""}
+    instance.source_path, instance.slug = str(source), "a"
+    instance.metadata = {"attachments": ["a.pdf | Một", "tep/a.pdf | Hai"]}
+    with caplog.at_level(logging.WARNING):
+        article_media._attachments(instance)
+    assert [i["title"] for i in instance.attachments_list] == ["Một"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{os.path.relpath(source)}:3: cảnh báo: Attachments: tệp 'tep/a.pdf' trùng tên với một tệp "
+        "đính kèm khác của bài — hãy đổi tên một trong hai tệp (another attachment of this article "
+        "has the same file name)"]
+
+
 def test_url_path_and_target():
     from article_media import AttachmentRefused, attachment_target, url_path
 

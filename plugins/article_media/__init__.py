@@ -136,6 +136,17 @@ def checked_source(content_root, source, name=None):
     return source
 
 
+def unique_target(target, listed, name):
+    """Refuse a second attachment saved under the same name (``a.pdf`` and
+    ``tep/a.pdf``): one would overwrite the other and its link would serve
+    the wrong file."""
+    if any(item["target"] == target for item in listed):
+        raise AttachmentRefused(
+            f"tệp {name!r} trùng tên với một tệp đính kèm khác của bài — hãy đổi tên một trong hai tệp "
+            "(another attachment of this article has the same file name)"
+        )
+
+
 def attachment_lines(source_path):
     """``{file name: header line}`` of the article's Attachments key, for
     messages (an unreadable header gives ``{}``: the message then says line 1)."""
@@ -174,6 +185,7 @@ def _attachments(instance):
         try:
             checked_source(root, source, name)
             target = attachment_target(settings.get("ATTACHMENTS_URL", "tai-lieu"), instance.slug, path)
+            unique_target(target, instance.attachments_list, name)
         except AttachmentRefused as refused:
             _refuse(instance, lines, name, refused)
             continue
