@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import unicodedata
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -63,6 +64,7 @@ PUBLIC_URLS = ["xay-dung-dang/bai-cong-khai-mot.html", "xay-dung-dang/bai-cong-k
 def hidden_site(tmp_path_factory):
     work = tmp_path_factory.mktemp("hidden")
     content = new_content(work / "content")
+    shutil.copytree(ROOT / "content" / "feeds", content / "feeds")  # make publish needs them
     articles = content / "articles"
     write_article(articles, "mot", header("Bài công khai một", "2020-03-01 08:00", Tags="chung"),
                   f"Xem thêm [thông báo]({{filename}}../an/index.md).\n")
@@ -143,6 +145,22 @@ def test_hidden_article_is_not_searchable(hidden_site):
         assert "data-pagefind-filter" not in html
     words = json.dumps([f["content"] for f in read_fragments(hidden_site)])
     assert "quyvutraogiai" not in words
+
+
+def test_make_publish_publishes_hidden_articles_unlisted(hidden_site, tmp_path):
+    """The strict build (make publish) writes the hidden page too, at its
+    public address, and lists it nowhere."""
+    content = hidden_site.output.parent / "content"
+    site = build(content, tmp_path, settings="publishconf.py", fatal="warnings")
+    page = site.soup(HIDDEN_URL)
+    assert page.find("meta", attrs={"name": "robots"})["content"] == "noindex"
+    assert page.find("link", rel="canonical")["href"] == f"https://tuyengiao.binhphuoc.gov.vn/{HIDDEN_URL}"
+    for url in ("index.html", "tin-moi/index.html", "xay-dung-dang/index.html", "sitemap.xml"):
+        assert HIDDEN_URL not in site.text(url), url
+    for url in ("feeds/tat-ca.atom.xml", "feeds/xay-dung-dang.atom.xml"):
+        links = [e.find(f"{ATOM}link").get("href") for e in atom(site, url).iter(f"{ATOM}entry")]
+        assert links == [f"https://tuyengiao.binhphuoc.gov.vn/{u}" for u in reversed(PUBLIC_URLS)], url
+    assert {f["url"] for f in read_fragments(site)} == {"/" + u for u in PUBLIC_URLS}
 
 
 # --- 2. Titles are text ------------------------------------------------------------
