@@ -671,7 +671,7 @@ def test_cli_defaults_and_unreadable_files(tmp_path):
         f"stats: {log}:32: not a line of the \"combined\" log format: skipped (and 2 more in this file)",
         f"stats: {tmp_path / 'missing.log'}: cannot read (No such file or directory): skipped, "
         "nothing counted from it",
-        f"stats: {tmp_path}: cannot read (Is a directory): skipped, nothing counted from it",
+        f"stats: {tmp_path}: not a log file (a folder, a device or a pipe): skipped",
         "stats: 3 files, 2 unreadable or refused, 35 lines read, 3 malformed skipped, 13 page views, "
         "8 visits; online 2, today 8, total 8",
     ]
@@ -1102,3 +1102,43 @@ def test_caches_hold_no_long_keys(tmp_path):
     assert len(scanner.events) == 50
     assert all(len(key) <= counter.CACHE_KEY_MAX for key in scanner._agent_cache)
     assert all(len(key) <= counter.CACHE_KEY_MAX for key in scanner._request_cache)
+
+
+def test_pipes_devices_and_folders_are_not_read(tmp_path):
+    fifo = tmp_path / "access.log.fifo"
+    os.mkfifo(fifo)  # opened for reading, it would wait for a writer forever
+    log = write(tmp_path / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html")])
+    summary, visitors, _ = count(tmp_path, fifo, "/dev/zero", tmp_path / "site", log)
+    assert summary.exit_code == 1 and visitors["total"] == 1
+    assert summary.messages == [f"stats: {name}: not a log file (a folder, a device or a pipe): skipped"
+                                for name in (fifo, "/dev/zero", tmp_path / "site")]
+
+
+@pytest.mark.parametrize("damage, problem", [
+    ("[" * 100_000, "cannot read state file {path}: maximum recursion depth exceeded"),
+    ('{"version": 1}', "state file {path} is incomplete: no 'newest'"),
+    ("visits", "state file {path} is damaged: visits is not a whole number"),
+    ("views", "state file {path} is damaged: views is not a table of numbers"),
+    ("files", "state file {path} is damaged: files entry 1 is incomplete"),
+])
+def test_a_damaged_state_is_refused_with_its_field(tmp_path, damage, problem):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    count(tmp_path, log)
+    state = json.loads((tmp_path / "state.json").read_text())
+    if damage in state:
+        state[damage] = {"views": {"a.html": "185"}, "files": [{"fp": 1}]}.get(damage, -3)
+        text = json.dumps(state)
+    else:
+        text = damage
+    (tmp_path / "state.json").write_text(text)
+    before = snapshot(tmp_path)
+    summary = counter.run([str(log)], tmp_path / "feeds", tmp_path / "state.json", site=tmp_path / "site")
+    assert summary.exit_code == 2 and snapshot(tmp_path) == before
+    assert summary.messages[0].startswith("stats: " + problem.format(path=tmp_path / "state.json"))
+    assert summary.messages[0].endswith(": nothing done (restore it from a backup, or delete it "
+                                        "to count every log from its start again)")
+
+
+def test_a_negative_total_base_is_refused(tmp_path):
+    result = cli("--total-base", "-5", "--site", make_site(tmp_path / "site"), tmp_path / "x.log")
+    assert result.returncode == 2 and "the total base must not be negative: -5" in result.stderr

@@ -9,23 +9,36 @@ since the previous run and writes:
 
 Definitions (also in the README):
 
-* page view: GET answered 200 or 304, for an HTML page of the site (path ends
-  with ``.html`` or ``/`` once the query string is stripped; not under
-  ``/feeds/``, ``/pagefind/``, ``/theme/``, ``/images/``, ``/anh/``, ``/tai-lieu/``, ``/banners/``,
-  ``/articles/``; not an error page such as ``/404.html``), by a client that is
+* page view: GET answered 200 or 304, for an HTML page of the published site
+  (``--site``, default ``output``): the request's path, normalised as nginx
+  does (query and fragment dropped, percent-escapes decoded once, slashes
+  merged, ``.``/``..`` removed), must be an ``.html`` file of the site or a
+  folder with an ``index.html``; not under ``/feeds/``, ``/pagefind/``,
+  ``/theme/``, ``/images/``, ``/anh/``, ``/tai-lieu/``, ``/banners/``,
+  ``/articles/``; not an error page such as ``/404.html``; by a client that is
   not a bot (empty user agent, or one containing a word of ``BOT_WORDS``);
 * visitor: (IP, user agent); visit: a visitor's page views with no gap over
   30 minutes (exactly 30 minutes continues the visit);
 * "now": the newest timestamp among all well-formed lines ever read (any
-  request), never the machine's clock;
+  request), never the machine's clock; but a line dated more than
+  MAX_CLOCK_SKEW after the machine's clock is not counted at all;
 * online: visitors with a page view in [now - 5 min, now];
 * today: visits that began on now's calendar day in Vietnam (UTC+7);
 * total: all visits ever counted + a base (``STATS_TOTAL_BASE``);
-* views: page views per page (``.html`` paths only), cumulative.
+* views: page views per page (``.html`` pages of the site only, keyed by
+  their published URL), cumulative.
+
+Every cost is bounded by the input's size: a line over MAX_LINE_BYTES is
+skipped (counted as too long), a gzip file decompressing to more than
+MAX_GZIP_RATIO times its size (or MAX_GZIP_BYTES) is refused whole.
+
+Exit status: 0 everything given was read; 1 something was refused or could
+not be read (a file, the site), named on stderr, the rest counted; 2 nothing
+done (damaged state, cannot write).
 
 Usage::
 
-    python plugins/live_widgets/counter.py [--feeds-dir DIR] [--state FILE]
+    python plugins/live_widgets/counter.py [--feeds-dir DIR] [--state FILE] [--site DIR]
                                            [--total-base N] LOGFILE...
 
 Only the standard library is used.
@@ -43,6 +56,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import sys
 import time
 import zlib
@@ -292,9 +306,10 @@ class PublishedSite:
         found = self._cache.get(page)
         if found is None:
             found = self._lookup(page)
-            if len(self._cache) > CACHE_ENTRIES:
-                self._cache.clear()
-            self._cache[page] = found
+            if len(page) <= CACHE_KEY_MAX:
+                if len(self._cache) > CACHE_ENTRIES:
+                    self._cache.clear()
+                self._cache[page] = found
         return found
 
     def _lookup(self, page: str) -> bool:
@@ -399,14 +414,43 @@ class State:
             data = json.loads(path.read_bytes())
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             raise StateError(f"cannot read state file {path}: {error}") from error
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             raise StateError(f"state file {path} has an unknown format")
         try:
-            return cls(**{name: data[name] for name in cls.__dataclass_fields__})
-        except (KeyError, TypeError) as error:
-            raise StateError(f"state file {path} is incomplete: {error}") from error
+            state = cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        except KeyError as error:
+            raise StateError(f"state file {path} is incomplete: no {error}") from error
+        problem = state.problem()
+        if problem:
+            raise StateError(f"state file {path} is damaged: {problem}")
+        return state
+
+    def problem(self) -> str | None:
+        """What is wrong with a state read from disk (None: usable), so a damaged
+        file is refused with its field named instead of failing half-way."""
+        def number(value):  # counts are >= 0; times (Unix seconds) may be anything
+            return isinstance(value, int) and not isinstance(value, bool)
+
+        def whole(value):
+            return number(value) and value >= 0
+        if not (self.newest is None or number(self.newest)):
+            return "newest is not a time"
+        for name in ("visits", "page_views", "total_base"):
+            if not whole(getattr(self, name)):
+                return f"{name} is not a whole number"
+        for name, valid in (("days", whole), ("visitors", number), ("views", whole)):
+            table = getattr(self, name)
+            if not isinstance(table, dict) or not all(isinstance(k, str) and valid(v) for k, v in table.items()):
+                return f"{name} is not a table of numbers"
+        fields = {"fp": str, "fp_len": int, "offset": int, "lines": int, "path": str, "seen": int}
+        if not isinstance(self.files, list):
+            return "files is not a list"
+        for number, entry in enumerate(self.files, 1):
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), kind) for k, kind in fields.items()):
+                return f"files entry {number} is incomplete"
+        return None
 
     def to_bytes(self) -> bytes:
         data = {"version": STATE_VERSION, **self.__dict__}
@@ -650,9 +694,21 @@ class Refused(Exception):
     """A log file not counted at all; the message says why."""
 
 
+class NotALog(OSError):
+    """A folder, a device or a pipe given as a log: reading it would never end or fail."""
+
+
 def open_log(path: str):
-    """Open a log for binary reading, gunzipping it if it starts with gzip's magic."""
-    raw = open(path, "rb")
+    """Open a log for binary reading, gunzipping it if it starts with gzip's magic.
+
+    Only regular files: O_NONBLOCK so that a pipe given by mistake does not
+    block the open, and /dev/zero or a folder are refused, not read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotALog(path)
+    raw = os.fdopen(fd, "rb")
     try:
         if raw.read(2) == b"\x1f\x8b":
             raw.seek(0)
@@ -705,6 +761,9 @@ class Scanner:
         self.files_given += 1
         try:
             handle, raw, compressed = open_log(path)
+        except NotALog:
+            self._fail(f"stats: {path}: not a log file (a folder, a device or a pipe): skipped")
+            return
         except OSError as error:
             self._fail(f"stats: {path}: cannot read ({error.strerror or error}): skipped, nothing counted from it")
             return
@@ -1114,6 +1173,8 @@ def main(argv=None) -> int:
             base = int(os.environ["STATS_TOTAL_BASE"])
         except ValueError:
             parser.error(f"STATS_TOTAL_BASE is not a whole number: {os.environ['STATS_TOTAL_BASE']!r}")
+    if base is not None and base < 0:
+        parser.error(f"the total base must not be negative: {base}")
     try:
         summary = run(args.logs, args.feeds_dir, args.state, base, args.site)
     except OSError as error:  # cannot write the state or the feeds
