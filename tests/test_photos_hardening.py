@@ -310,6 +310,11 @@ BAD_MANIFESTS = {
                       None, None),
     "file record wrong": (lambda good: b'{"version": 2, "files": {"a.jpg": [1, "x", 2, 3]}}',
                           "cấu trúc không đúng (wrong shape: files['a.jpg'])", None),
+    "path in a name": (lambda good: good.replace(b'"jpeg": "', b'"jpeg": "../../', 1),
+                       None, None),
+    "banner path": (lambda good: good.replace(b'"banners": {}', b'"banners": {"k": {"src": "/etc/x", '
+                                              b'"src2x": "a.jpg", "animated": false, "width": 1, "height": 1}}'),
+                    "cấu trúc không đúng (wrong shape: banners['k'])", None),
     "stamp wrong": (lambda good: b'{"version": 2, "stamps": {"a.jpg": "yesterday"}}',
                     "cấu trúc không đúng (wrong shape: stamps['a.jpg'])", None),
     "deep nesting": (lambda good: b"[" * 100_000 + b"]" * 100_000,
@@ -330,7 +335,7 @@ def test_parse_manifest_refuses_with_a_reason(tmp_path, name):
         assert caught.value.line == line
     elif name == "huge number":
         assert str(caught.value).startswith("không phải JSON hợp lệ (not valid JSON: ValueError: Exceeds the limit")
-    elif name == "bool as width":
+    elif name in ("bool as width", "path in a name"):
         assert str(caught.value).startswith("cấu trúc không đúng (wrong shape: photos[")
     else:
         assert str(caught.value).startswith("không phải JSON hợp lệ (có thể bị cắt dở)")

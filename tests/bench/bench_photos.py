@@ -10,7 +10,11 @@ times, in one run:
 * cold, workers=1: empty cache, everything processed in this process;
 * cold, workers=2: empty cache, a process pool of two;
 * warm: a new PhotoCache over the workers=2 cache, nothing changed, which
-  is what every rebuild of an unchanged site pays (hashing + manifest).
+  is what every rebuild of an unchanged site pays (stat of every source and
+  every cached file + manifest);
+* publish: publish_files copying every processed file into a fresh folder,
+  as each build does into output.staging/, against hard-linking the same
+  files (what the pipeline did before copies) as the same-run baseline.
 
 and prints a Markdown table. The warm run is what `make html` costs per
 build once the cache is populated; the cold runs bound a first build or a
@@ -32,7 +36,7 @@ sys.path.insert(0, str(ROOT / "plugins"))
 
 from PIL import Image  # noqa: E402
 
-from photos.pipeline import PhotoCache  # noqa: E402
+from photos.pipeline import PhotoCache, publish_files  # noqa: E402
 
 SIZE = (2000, 1333)
 
@@ -71,7 +75,7 @@ def cpu_seconds():
 
 
 def timed(cache_dir, sources, workers):
-    cache = PhotoCache(cache_dir)
+    cache = PhotoCache(cache_dir, Path(sources[0]).parent)
     cpu = cpu_seconds()
     start = time.perf_counter()
     results = cache.process_many(sources, workers=workers)
@@ -81,6 +85,22 @@ def timed(cache_dir, sources, workers):
     if errors:
         raise SystemExit(f"benchmark photo failed: {errors[0]}")
     return seconds, dict(cache.stats), cache
+
+
+def timed_publish(files_dir, target, link):
+    """Seconds to put every file of ``files_dir`` into a new ``target``."""
+    shutil.rmtree(target, ignore_errors=True)
+    names = sorted(os.listdir(files_dir))
+    start = time.perf_counter()
+    if link:
+        target.mkdir(parents=True)
+        for name in names:
+            os.link(files_dir / name, target / name)
+    else:
+        publish_files(names, files_dir, target)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(target)
+    return seconds
 
 
 def folder_bytes(folder):
@@ -119,6 +139,8 @@ def main(argv=None):
         warm, stats3, _ = timed(work / "cache-w2", sources, 2)
         rows.append(("warm (nothing changed)", warm, stats3))
         output_bytes = folder_bytes(cache.files_dir)
+        copy = min(timed_publish(cache.files_dir, work / "publish", link=False) for _ in range(3))
+        link = min(timed_publish(cache.files_dir, work / "publish", link=True) for _ in range(3))
 
         n = len(sources)
         load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -136,7 +158,10 @@ def main(argv=None):
         print()
         print(f"warm / cold (workers=2): {warm / cold2:.4f}  ({cold2 / warm:.0f}x faster)")
         print(f"workers=2 / workers=1 (time): {cold2 / cold1:.2f}  (speed-up {cold1 / cold2:.2f}x)")
-        return {"cold1": cold1, "cold2": cold2, "warm": warm}
+        print(f"publish {files} files ({output_bytes / 1024 / 1024:.0f} MiB), best of 3: copy {copy:.3f} s, "
+              f"hard links {link:.3f} s (baseline); copy = {copy / cold2:.4f} of a cold build, "
+              f"{copy / max(warm, 1e-9):.1f}x the warm pipeline")
+        return {"cold1": cold1, "cold2": cold2, "warm": warm, "copy": copy, "link": link}
 
 
 if __name__ == "__main__":
