@@ -9,6 +9,12 @@ truncated file, a file that is not an image) is left out of the build with
 a warning naming the article and the photo: the rest of the site still
 builds in development, and ``make publish`` (``--fatal warnings``) fails.
 Originals are never published: staff phones put GPS positions in them.
+
+Only pages that Pelican writes get their photos processed and published
+(see :func:`written`): drafts under `make publish` publish nothing, while
+``Status: hidden`` articles, written at their address, get theirs. Under
+``--fatal warnings`` every broken photo is named, then the build stops with
+status 1 (no traceback) before anything is published.
 """
 
 import logging
