@@ -2,6 +2,7 @@
 
 import fcntl
 import gzip
+import importlib.util
 import json
 import os
 import random
@@ -17,9 +18,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from live_widgets import counter  # noqa: E402
-
 COUNTER = ROOT / "plugins" / "live_widgets" / "counter.py"
+
+
+def _load_counter():
+    """counter.py on its own, as cron runs it: the standard library only, not
+    the live_widgets package (whose __init__ is Pelican glue)."""
+    spec = importlib.util.spec_from_file_location("counter", COUNTER)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["counter"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+counter = _load_counter()
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/84.0.4147.135 Safari/537.36")
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 13_6 like Mac OS X) AppleWebKit/605.1.15 "
@@ -1070,9 +1082,9 @@ def test_write_atomic_unique_temporaries_and_usual_permissions(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["feed.json"]
     # Two processes writing the same file at once: every read sees one whole version.
     writer = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
-              "from live_widgets.counter import write_atomic\n"
+              "from counter import write_atomic\n"
               "for n in range(300): write_atomic(Path(sys.argv[2]), sys.argv[3].encode() * 5000)")
-    procs = [subprocess.Popen([sys.executable, "-c", writer, str(ROOT / "plugins"), str(target), letter])
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(COUNTER.parent), str(target), letter])
              for letter in "ab"]
     seen = set()
     while any(p.poll() is None for p in procs):
@@ -1142,3 +1154,18 @@ def test_a_damaged_state_is_refused_with_its_field(tmp_path, damage, problem):
 def test_a_negative_total_base_is_refused(tmp_path):
     result = cli("--total-base", "-5", "--site", make_site(tmp_path / "site"), tmp_path / "x.log")
     assert result.returncode == 2 and "the total base must not be negative: -5" in result.stderr
+
+
+def test_keys_bloated_by_an_earlier_counter_leave_the_feed(tmp_path):
+    log = write(tmp_path / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html")])
+    count(tmp_path, log)
+    state = json.loads((tmp_path / "state.json").read_text())
+    bloat = {"x/../a.html": 50, "a/./b.html": 40, "%2e%2e/a.html": 30, "da-go.html": 20}
+    state["views"].update(bloat)
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(hit("1.1.1.2", "2020-08-14 10:00:01", "/x/../a.html"))
+    summary, _, views = count(tmp_path, log)
+    assert views["views"] == {"a.html": 2}
+    # A page taken down keeps its count in the state, out of the feed.
+    assert json.loads((tmp_path / "state.json").read_text())["views"] == {"a.html": 2, "da-go.html": 20}

@@ -476,11 +476,15 @@ class State:
         self.files = [f for f in self.files if f["seen"] >= self.newest - FILE_MEMORY]
 
 
-def render_feeds(state: State) -> dict[str, bytes]:
-    """The feeds' exact contents, derived from the state alone."""
+def render_feeds(state: State, is_page=None) -> dict[str, bytes]:
+    """The feeds' exact contents, derived from the state and, for views.json,
+    the pages the site publishes now (``is_page``): keys counted by an earlier
+    counter for addresses that are no page, and pages taken down, stay out
+    of the feed (their counts stay in the state, should a page come back)."""
     updated = iso_time(state.newest)
     visitors = {"updated": updated, "online": state.online(), "today": state.today(), "total": state.total()}
-    ranked = dict(sorted(state.views.items(), key=lambda item: (-item[1], item[0])))
+    shown = state.views.items() if is_page is None else [(k, n) for k, n in state.views.items() if is_page(k)]
+    ranked = dict(sorted(shown, key=lambda item: (-item[1], item[0])))
     views = {"updated": updated, "views": ranked}
     return {name: (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
             for name, data in ((VISITORS_FEED, visitors), (VIEWS_FEED, views))}
@@ -536,11 +540,11 @@ def remove_leftovers(path: Path) -> None:
             leftover.unlink()
 
 
-def sync_feeds(state: State, feeds_dir: Path) -> list[str]:
+def sync_feeds(state: State, feeds_dir: Path, is_page=None) -> list[str]:
     """Write the feeds that differ from what the state says; names written."""
     feeds_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in render_feeds(state).items():
+    for name, data in render_feeds(state, is_page).items():
         target = feeds_dir / name
         try:
             if target.read_bytes() == data:
@@ -1091,6 +1095,11 @@ def run(logs, feeds_dir=DEFAULT_FEEDS_DIR, state_path=DEFAULT_STATE, total_base:
                                     f"({iso_time(int(clock))}): lines dated in the future no longer count")
         if total_base is not None and total_base != state.total_base:
             state.total_base, changed = total_base, True
+        # Keys an earlier counter made of unnormalised addresses (x/../a.html)
+        # can never be a published URL: drop them.
+        views = {key: n for key, n in state.views.items() if page_path("/" + key) == key}
+        if len(views) != len(state.views):
+            state.views, changed = views, True
 
         files = LogFiles(state.files)
         scanner = Scanner(files, published, clock)
@@ -1129,7 +1138,7 @@ def run(logs, feeds_dir=DEFAULT_FEEDS_DIR, state_path=DEFAULT_STATE, total_base:
             state.prune()
             write_atomic(state_path, state.to_bytes())
         if state.newest is not None:  # no feed before the first well-formed line: no "updated" yet
-            sync_feeds(state, feeds_dir)
+            sync_feeds(state, feeds_dir, published.has_page)
 
         summary.files = scanner.files_given
         summary.unchanged, summary.failed = scanner.unchanged, scanner.failed
