@@ -601,3 +601,58 @@ def test_build_publishes_nothing_of_a_symlinked_photo(tmp_path):
     assert (tmp_path / "preview" / "output" / page_url("mot")).is_file()
     assert not (tmp_path / "preview" / "output" / page_url("ngoai")).exists()
     assert not (tmp_path / "preview" / "output" / page_url("matkhau")).exists()
+
+
+# --------------------------------------------------------------------------
+# more of the same classes: odd things where a cache file or folder belongs,
+# odd files where a photo belongs
+
+
+def test_folder_in_place_of_a_cached_file_is_replaced(tmp_path):
+    source = make_photo(tmp_path / "content" / "x.jpg", (500, 400))
+    cache = PhotoCache(tmp_path / "cache", tmp_path / "content")
+    photo = cache.process_many([str(source)], workers=1)[str(source)]
+    victim = cache.files_dir / photo.renditions[0].jpeg
+    good = sha(victim)
+    victim.unlink()
+    (victim / "inside").mkdir(parents=True)
+    again = PhotoCache(tmp_path / "cache", tmp_path / "content")
+    assert again.process_many([str(source)], workers=1)[str(source)] == photo
+    assert again.stats == {"processed": 1, "reused": 0, "failed": 0}
+    assert sha(victim) == good
+
+
+@pytest.mark.parametrize("where", ["cache", "cache/files"])
+def test_plain_file_in_place_of_a_cache_folder(tmp_path, where):
+    source = make_photo(tmp_path / "content" / "x.jpg", (500, 400))
+    (tmp_path / where).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / where).write_text("oops")
+    warnings = []
+    cache = PhotoCache(tmp_path / "cache", tmp_path / "content", warn=warnings.append)
+    assert warnings == [f"{tmp_path / where}: không phải thư mục, đã bỏ và tạo lại bộ nhớ đệm ảnh "
+                        "(not a folder: discarded, photo cache rebuilt)"]
+    assert cache.process_many([str(source)], workers=1)[str(source)].width == 500
+
+
+def test_fifo_named_like_a_photo_is_refused_without_hanging(tmp_path):
+    import signal
+
+    content = tmp_path / "content"
+    content.mkdir()
+    fifo = content / "anh.jpg"
+    os.mkfifo(fifo)
+
+    def hung(*_):
+        raise AssertionError("opening a FIFO blocked the pipeline")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)  # a guard against hanging forever, not a speed check
+    try:
+        cache = PhotoCache(tmp_path / "cache", content)
+        result = cache.process_many([str(fifo)], workers=1)[str(fifo)]
+        with pytest.raises(PhotoError) as caught:
+            process_photo(fifo, tmp_path / "out", root=content)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.reason == "not-found" and caught.value.reason == "not-found"

@@ -275,7 +275,9 @@ def _open_source(path, root):
             raise PhotoError("outside", path=path)
         path = os.path.realpath(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: opening a FIFO named like a photo must not hang the
+        # build (it is refused just below; regular files ignore the flag).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO, a device
             os.close(fd)
             raise PhotoError("not-found", path=path)
@@ -1078,10 +1080,21 @@ class PhotoCache:
         self.content_root = None if content_root is None else os.fspath(content_root)
         self.widths, self.thumb_size = _check_sizes(widths, thumb_size)
         self._warn = warn or _default_warn
-        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self._make_dirs()
         self.stats = {"processed": 0, "reused": 0, "failed": 0}
         self._manifest = self._load_manifest(report=True)
         self._changed = set()  # (section, key) this process added or updated
+
+    def _make_dirs(self):
+        """Create the cache folders; a plain file (or a dangling symlink)
+        standing where one belongs is ours to discard, with a warning. A
+        symlink to a folder is kept: the cache may live on another disk."""
+        for folder in (self.cache_dir, self.files_dir):
+            if os.path.lexists(folder) and not folder.is_dir():
+                self._warn(f"{folder}: không phải thư mục, đã bỏ và tạo lại bộ nhớ đệm ảnh "
+                           "(not a folder: discarded, photo cache rebuilt)")
+                _discard(folder)
+            folder.mkdir(parents=True, exist_ok=True)
 
     @property
     def files_dir(self):
@@ -1162,7 +1175,10 @@ class PhotoCache:
             info = os.lstat(self.files_dir / name)
         except OSError:
             return False
-        if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+        if not stat.S_ISREG(info.st_mode):
+            _discard(self.files_dir / name)  # so that processing again can write it
+            return False
+        if info.st_size != size:
             return False
         if (info.st_ino, info.st_mtime_ns) == (inode, mtime):
             return True
@@ -1299,6 +1315,16 @@ class PhotoCache:
         self._save_manifest()
         self.stats = {"processed": 1, "reused": 0, "failed": 0}
         return dict(result)
+
+
+def _discard(path):
+    """Remove whatever stands at ``path`` in our own cache folder (a
+    symlink or folder where a processed file belongs)."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _default_warn(message):
