@@ -323,6 +323,26 @@ def test_two_attachments_with_one_name_are_not_both_published(tmp_path, caplog):
         "has the same file name)"]
 
 
+def test_one_attachment_address_is_never_written_twice(tmp_path):
+    """Two articles with one Slug (two categories) share tai-lieu/<slug>/:
+    the second file of a name is refused, not written over the first."""
+    content = new_content(tmp_path / "content")
+    for folder, category, date, data in (("moi", "Xây dựng Đảng", "2020-05-02 08:00", b"%PDF new"),
+                                         ("cu", "Văn hóa - Xã hội", "2020-05-01 08:00", b"%PDF old")):
+        article = write_article(content / "articles", folder, dict(
+            header(f"Bài {folder}", date), Category=category, Slug="trung", Attachments="ke-hoach.pdf"))
+        (article.parent / "ke-hoach.pdf").write_bytes(data)
+    result = run_pelican(content, tmp_path / "output")
+    assert "Traceback" not in result.stdout
+    if result.returncode != 0:  # a content check that refuses the shared slug is as good
+        assert "trung" in result.stdout and not (tmp_path / "output").exists()
+        return
+    assert (tmp_path / "output/tai-lieu/trung/ke-hoach.pdf").read_bytes() == b"%PDF new"
+    assert re.search(
+        r"articles/cu/index\.md:6: cảnh báo: Attachments: tệp 'ke-hoach\.pdf' trùng địa chỉ "
+        r"'tai-lieu/trung/ke-hoach\.pdf' với tệp đính kèm của một bài khác cùng Slug", result.stdout)
+
+
 def test_url_path_and_target():
     from article_media import AttachmentRefused, attachment_target, url_path
 

@@ -192,8 +192,14 @@ def _attachments(instance):
         instance.attachments_list.append({
             "title": title, "kind": ATTACHMENT_KINDS[extension],
             "size": os.path.getsize(source), "url": f"{settings['SITEURL']}/{url_path(target)}",
-            "source": source, "target": target,
+            "source": source, "target": target, "name": name,
         })
+
+
+# Attachment files written in this build: output path -> source. Two
+# articles with one slug (in two categories) share tai-lieu/<slug>/; the
+# second file of a name must not replace the first one's.
+_written = {}
 
 
 def _publish(generator, content):
@@ -201,14 +207,24 @@ def _publish(generator, content):
     The containment check is repeated here, just before the copy, so no
     file whose real path leaves content/ is ever copied."""
     for item in getattr(content, "attachments_list", []):
+        name = item.get("name") or os.path.basename(item["source"])
+        destination = os.path.join(generator.output_path, *item["target"].split("/"))
         try:
             checked_source(generator.settings["PATH"], item["source"])
+            if _written.setdefault(destination, item["source"]) != item["source"]:
+                raise AttachmentRefused(
+                    f"tệp {name!r} trùng địa chỉ {item['target']!r} với tệp đính kèm của một bài khác "
+                    "cùng Slug — hãy đổi tên tệp hoặc Slug (another article's attachment has the same address)"
+                )
         except AttachmentRefused as refused:
-            _refuse(content, {}, os.path.basename(item["source"]), refused)
+            _refuse(content, attachment_lines(content.source_path), name, refused)
             continue
-        destination = os.path.join(generator.output_path, *item["target"].split("/"))
         os.makedirs(os.path.dirname(destination), exist_ok=True)
         shutil.copyfile(item["source"], destination)
+
+
+def _forget_written(*_args):
+    _written.clear()
 
 
 def register():
@@ -216,3 +232,5 @@ def register():
     signals.content_object_init.connect(_attachments)
     signals.article_generator_write_article.connect(_publish)
     signals.page_generator_write_page.connect(_publish)
+    # every build (devserver rebuilds included) starts with none written
+    signals.get_generators.connect(_forget_written)
