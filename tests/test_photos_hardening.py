@@ -656,3 +656,24 @@ def test_fifo_named_like_a_photo_is_refused_without_hanging(tmp_path):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert result.reason == "not-found" and caught.value.reason == "not-found"
+
+
+def test_hidden_page_gets_its_body_photos(tmp_path):
+    content = new_site(tmp_path / "content")
+    article(content, "mot")  # something for the search index
+    make_photo(content / "articles" / "mot" / "anh.jpg")
+    digest = sha(make_photo(content / "pages" / "so-do.jpg", (900, 600), seed=5))
+    (content / "pages" / "so-do.md").write_text(
+        "Title: Sơ đồ tổ chức\nSlug: so-do\nStatus: hidden\nSummary: Sơ đồ tổ chức của Ban.\n\n"
+        '![Sơ đồ tổ chức](so-do.jpg "Sơ đồ tổ chức của Ban")\n', encoding="utf-8")
+    work = tmp_path / "w"
+    ok(publish_build(content, work))
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((work / "output" / "so-do.html").read_text(encoding="utf-8"), "html.parser")
+    picture = soup.select_one("picture")
+    assert picture is not None
+    files = picture_files(picture)
+    assert files and all(name.startswith(digest[:16]) for name in files)
+    for name in files:
+        assert (work / "output" / "anh" / name).is_file(), name
