@@ -1169,3 +1169,15 @@ def test_keys_bloated_by_an_earlier_counter_leave_the_feed(tmp_path):
     assert views["views"] == {"a.html": 2}
     # A page taken down keeps its count in the state, out of the feed.
     assert json.loads((tmp_path / "state.json").read_text())["views"] == {"a.html": 2, "da-go.html": 20}
+
+
+def test_symlinks_out_of_the_site_are_no_pages(tmp_path):
+    site = make_site(tmp_path / "site")
+    outside = make_site(tmp_path / "elsewhere", ("secret.html", "dir/page.html"))
+    (site / "link.html").symlink_to(outside / "secret.html")
+    (site / "dir").symlink_to(outside / "dir")
+    (site / "inside.html").symlink_to(site / "a.html")
+    published = counter.PublishedSite(site)
+    assert not published.has_page("link.html") and not published.has_page("dir/page.html")
+    assert published.has_page("inside.html") and published.has_page("a.html") and published.has_page("")
+    assert not published.has_page("missing.html") and not published.has_page("a.html\0x")

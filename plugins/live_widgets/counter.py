@@ -293,6 +293,7 @@ class PublishedSite:
         self.root = Path(root)
         self._real = os.path.realpath(self.root)
         self._cache: dict[str, bool] = {}
+        self._folders: dict[str, str] = {}
 
     def check(self) -> None:
         """Raise SiteError unless the folder holds a built site."""
@@ -313,11 +314,24 @@ class PublishedSite:
         return found
 
     def _lookup(self, page: str) -> bool:
-        file = os.path.join(self._real, page + "index.html" if page == "" or page.endswith("/") else page)
+        """One lstat per page; the real path of each folder once (a few dozen
+        folders), of the file itself only when it is a symlink."""
+        folder, _, name = (page + "index.html" if page == "" or page.endswith("/") else page).rpartition("/")
         try:
-            real = os.path.realpath(file)
-            return real.startswith(self._real + os.sep) and os.path.isfile(real)
-        except (OSError, ValueError):  # NUL byte, name too long
+            real_folder = self._folders.get(folder)
+            if real_folder is None:
+                real_folder = os.path.realpath(os.path.join(self._real, folder))
+                if len(self._folders) < CACHE_ENTRIES and len(folder) <= CACHE_KEY_MAX:
+                    self._folders[folder] = real_folder
+            if real_folder != self._real and not real_folder.startswith(self._real + os.sep):
+                return False
+            file = os.path.join(real_folder, name)
+            mode = os.lstat(file).st_mode
+            if stat.S_ISLNK(mode):
+                real = os.path.realpath(file)
+                return real.startswith(self._real + os.sep) and os.path.isfile(real)
+            return stat.S_ISREG(mode)
+        except (OSError, ValueError):  # missing, NUL byte, name too long
             return False
 
 
