@@ -5,9 +5,11 @@ Markdown makes that ``<p><img title=...></p>``; readers and screen readers
 need ``<figure>`` with ``<figcaption>``, and a run of such photos reads as a
 gallery. Relative sources stay as written: the ``photos`` plugin resolves
 them against the article's folder and replaces each ``<img>`` with a
-responsive ``<picture>``.
+responsive ``<picture>``. Table column alignment becomes ``align`` (the
+sanitiser allows no ``style``).
 """
 
+import re
 import xml.etree.ElementTree as etree
 
 from markdown.extensions import Extension
@@ -33,11 +35,27 @@ def _figure_from(img):
     return figure
 
 
+_ALIGN = re.compile(r"^\s*text-align:\s*(left|right|center);?\s*$")
+
+
+def _align_attribute(cell):
+    """Markdown's tables align a column with ``style="text-align: ..."``;
+    the sanitiser allows no ``style`` (it can hide or overlay anything), so
+    say it with ``align``, which can only align."""
+    match = _ALIGN.match(cell.get("style", ""))
+    if match:
+        del cell.attrib["style"]
+        cell.set("align", match.group(1))
+
+
 class FigureTreeprocessor(Treeprocessor):
     def run(self, root):
         for img in root.iter("img"):
             img.set("loading", "lazy")
             img.set("decoding", "async")
+        for cell in root.iter():
+            if cell.tag in ("th", "td") and "style" in cell.attrib:
+                _align_attribute(cell)
         self._make_figures(root)
 
     def _make_figures(self, parent):

@@ -3,8 +3,9 @@
 Pelican alone reads a header line with a missing colon as body text, skips
 an article with a terse message, and publishes a ``javascript:`` link. Here
 the whole tree is checked first (the same checks as ``make check``); each
-problem is printed as ``path:line: message``. Errors (broken header,
-unsafe link, duplicate address) fail every build; warnings (a missing photo,
+problem is printed as ``path:line: message``. Every rendered body and
+Summary then goes through the allowlist sanitiser (:mod:`.sanitiser`).
+Errors (broken header, removed HTML, duplicate address) fail every build; warnings (a missing photo,
 a photo without caption) fail only ``make publish`` (``--fatal warnings``),
 so a draft in progress still previews.
 """
@@ -17,8 +18,9 @@ from pelican import signals
 
 from pelican.contents import Article, Page
 
-from .links import rendered_problems
+from .sanitiser import clean, markup_problems, removals
 from .site import check_site
+from .source import SourceError, read_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -55,26 +57,46 @@ _broken_sources = set()
 
 
 def _check(generator):
-    problems = check_site(generator.settings)
+    # The sanitiser's problems are reported per file by _sanitise, from the
+    # HTML Pelican rendered: the Markdown is not rendered twice.
+    problems = check_site(generator.settings, render=False)
     _broken_sources.clear()
     _broken_sources.update(os.path.abspath(p.path) for p in problems if p.severity == "error")
     report(problems)
 
 
-def _check_rendered(instance):
-    """Defence in depth: whatever the source scan missed, no unsafe link,
-    event handler or active tag reaches a published page."""
+def _sanitise(instance):
+    """Every rendered fragment that is published (body, Summary; captions
+    are part of the body) goes through the allowlist sanitiser, in every
+    build mode. What it removed is an error at the line where it was
+    written, found by the same :func:`markup_problems` as ``make check``;
+    the article then previews only as a draft (``make devserver``)."""
     if not isinstance(instance, (Article, Page)):
         return
     if os.path.abspath(instance.source_path) in _broken_sources:
         instance.status = "draft"
-    for field in (instance._content, instance.metadata.get("summary")):
-        for message in rendered_problems(field):
-            fail_cleanly(logger.error, "%s: %s", os.path.relpath(instance.source_path), message)
+    body, summary = instance._content or "", instance.metadata.get("summary") or ""
+    if removals(body) or removals(summary):
+        from .render import renderer  # imports article_media, which imports us
+
+        path = os.path.relpath(instance.source_path)
+        try:
+            text = read_markdown(instance.source_path, path)
+            problems = markup_problems(path, text, renderer(instance.settings), rendered=(body, summary))
+        except SourceError as error:  # changed on disk since Pelican read it
+            problems = [error.problem]
+        instance.status = "draft"
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        fail_cleanly(logger.error, "%s: nội dung HTML bị loại bỏ, xem các dòng trên "
+                     "(unsafe or unsupported HTML removed)", path)
+    instance._content = clean(instance._content)
+    if "summary" in instance.metadata:
+        instance.metadata["summary"] = instance._summary = clean(instance.metadata["summary"])
 
 
 def register():
     # article_generator_init is sent once per build, before anything is read
     # (article_generator_preread would be once per article).
     signals.article_generator_init.connect(_check)
-    signals.content_object_init.connect(_check_rendered)
+    signals.content_object_init.connect(_sanitise)

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 from pelican.utils import slugify
 
-from .links import find_links, is_unsafe_url, url_scheme
+from .links import find_links, url_scheme
 from .rules import Problem, check_header, header_entries, parse_header
+from .sanitiser import markup_problems
+from .source import SourceError, read_markdown
 
 PHOTO_TYPES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff"}
 # Attachment types and how readers see them named ("PDF, 1,2 MB").
@@ -70,16 +72,72 @@ def real_path_inside(content_root, path):
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def resolve_media_path(content_root, source_path, reference):
-    """``reference`` (relative to the article's folder) as a path relative to
-    ``content_root``; ``None`` when it is absolute or leaves ``content_root``."""
+class MediaError(ValueError):
+    """Why a file named by an article cannot be used (``reason``: a
+    sentence for the staff, Vietnamese then English)."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+OUTSIDE = ("chỉ dùng tệp nằm trong thư mục content/, ghi đường dẫn tương đối so với bài viết "
+           "(path must stay inside content/)")
+SYMLINK = ("là liên kết tượng trưng trỏ ra ngoài thư mục content/; hãy thay nó bằng chính tệp đó "
+           "(symlink pointing outside content/)")
+
+
+def _on_disk(root, relative):
+    """``relative`` (under ``root``) as it is spelled on disk: the same name
+    in NFC or NFD is the same file (macOS and some Windows tools store NFD;
+    staff type NFC). Unchanged when nothing matches."""
+    if os.path.lexists(os.path.join(root, relative)):
+        return relative
+    parts = []
+    for part in relative.split("/"):
+        folder = os.path.join(root, *parts)
+        if not os.path.lexists(os.path.join(folder, part)):
+            wanted = unicodedata.normalize("NFC", part)
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                return relative
+            part = next((n for n in names if unicodedata.normalize("NFC", n) == wanted), part)
+        parts.append(part)
+    return "/".join(parts)
+
+
+def resolve_media(content_root, source_path, reference):
+    """``reference`` (relative to the article's folder) as the path, relative
+    to ``content_root`` and spelled as on disk, of a file inside
+    ``content_root``; raises :class:`MediaError` when it is absolute, leaves
+    ``content_root``, or is a symlink whose real path does."""
     if not reference or reference.startswith(("/", "\\")) or os.path.isabs(reference) or ":" in reference[:3]:
-        return None
+        raise MediaError(OUTSIDE)
     folder = os.path.dirname(os.path.relpath(source_path, content_root)).replace(os.sep, "/")
     joined = posixpath.normpath(posixpath.join(folder, reference.replace("\\", "/")))
     if joined == ".." or joined.startswith("../"):
-        return None
+        raise MediaError(OUTSIDE)
+    joined = _on_disk(content_root, joined)
+    if not real_path_inside(content_root, os.path.join(content_root, joined)):
+        raise MediaError(SYMLINK)
     return joined
+
+
+def resolve_media_path(content_root, source_path, reference):
+    """:func:`resolve_media`, or ``None`` when the file may not be used
+    (photos, attachments and banners skip it; ``make check`` says why)."""
+    try:
+        return resolve_media(content_root, source_path, reference)
+    except MediaError:
+        return None
+
+
+def site_file(content_root, relative):
+    """Whether ``relative`` names a file of the content tree whose real path
+    stays inside it (a link to a symlinked ``/etc/passwd`` leads nowhere)."""
+    path = os.path.join(content_root, relative)
+    return os.path.isfile(path) and real_path_inside(content_root, path)
 
 
 def markdown_files(root, folders):
@@ -91,15 +149,25 @@ def markdown_files(root, folders):
                     yield os.path.join(dirpath, name)
 
 
-def read_documents(settings):
+def read_documents(settings, problems=None):
+    """Every Markdown file as a :class:`Document`. A file that cannot be
+    read (not UTF-8, control characters, markup too hostile to render, a
+    symlink out of content/) is left out, its problem appended to
+    ``problems``."""
     root = settings["PATH"]
     categories = [unicodedata.normalize("NFC", c) for c in settings.get("MENU_CATEGORIES", [])]
     documents = []
     for kind, folders in (("article", settings["ARTICLE_PATHS"]), ("page", settings["PAGE_PATHS"])):
         for source in markdown_files(root, folders):
-            with open(source, encoding="utf-8", errors="replace") as handle:
-                text = unicodedata.normalize("NFC", handle.read())
             path = os.path.relpath(source)
+            try:
+                if not real_path_inside(root, source):
+                    raise SourceError(Problem(path, 1, f"tệp {SYMLINK}"))
+                text = unicodedata.normalize("NFC", read_markdown(source, path))
+            except SourceError as error:
+                if problems is not None:
+                    problems.append(error.problem)
+                continue
             parsed = parse_header(text)
             document = Document(path, source, kind, text, parsed[0], parsed[2])
             document.problems = check_header(path, text, kind, categories, parsed)
@@ -142,11 +210,11 @@ def check_media(document, settings):
     problems = []
 
     def exists(line, key, reference, types, what):
-        path = resolve_media_path(root, document.source, reference)
-        if path is None:
+        try:
+            path = resolve_media(root, document.source, reference)
+        except MediaError as error:
             problems.append(_problem(document, line, (
-                f"{key}: đường dẫn {reference!r} không được phép — chỉ dùng tệp nằm trong thư mục "
-                "content/, ghi đường dẫn tương đối so với bài viết (path must stay inside content/)"
+                f"{key}: đường dẫn {reference!r} không được phép — {error.reason}"
             ), "error"))
             return False
         extension = os.path.splitext(reference)[1].lower()
@@ -198,27 +266,13 @@ def check_media(document, settings):
 
 
 def check_links(document, settings, known_urls):
-    """Unsafe schemes anywhere; site links that lead nowhere."""
+    """Site links that lead nowhere (unsafe schemes are the sanitiser's:
+    :func:`markup_problems`)."""
     problems = []
     own = [u.rstrip("/") + "/" for u in (settings.get("PUBLIC_URL"), settings.get("SITEURL")) if u]
     for line, kind, url, _text, _title in document.all_links:
-        if kind == "event":
-            problems.append(_problem(document, line, (
-                f"thuộc tính sự kiện {url}= không được phép trong bài; hãy xóa nó "
-                f"(event handler {url}= not allowed)"
-            ), "error"))
-            continue
-        if kind == "tag":
-            problems.append(_problem(document, line, (
-                f"thẻ <{url}> không được phép trong bài; hãy xóa nó (tag <{url}> not allowed)"
-            ), "error"))
-            continue
-        if is_unsafe_url(url):
-            problems.append(_problem(document, line, (
-                f"liên kết không an toàn {url[:50]!r}: chỉ dùng http://, https://, mailto: hoặc "
-                f"đường dẫn trong trang (unsafe link scheme {url_scheme(url)}:)"
-            ), "error"))
-            continue
+        if url_scheme(url) is not None and not url.lower().startswith(("http:", "https:")):
+            continue  # mailto:, tel:, or unsafe (reported by the sanitiser)
         target = url
         for prefix in own:
             if target.startswith(prefix):
@@ -233,10 +287,10 @@ def check_links(document, settings, known_urls):
         if target.startswith("{filename}") or target.startswith("{static}"):
             reference = target.split("}", 1)[1].split("#")[0]
             if reference.startswith("/"):
-                path = reference.lstrip("/")
+                path = _on_disk(settings["PATH"], reference.lstrip("/"))
             else:
                 path = resolve_media_path(settings["PATH"], document.source, reference)
-            if not path or not os.path.exists(os.path.join(settings["PATH"], path)):
+            if not path or not site_file(settings["PATH"], path):
                 problems.append(_problem(document, line, (
                     f"liên kết tới tệp không tồn tại {url!r} (link to a missing file)"
                 ), "error"))
@@ -246,7 +300,7 @@ def check_links(document, settings, known_urls):
         path = target.split("#")[0].split("?")[0].lstrip("/")
         if path in known_urls or path.rstrip("/") + "/" in known_urls:
             continue
-        if os.path.isfile(os.path.join(settings["PATH"], path)):
+        if site_file(settings["PATH"], _on_disk(settings["PATH"], path)):
             continue
         problems.append(_problem(document, line, (
             f"liên kết tới trang không tồn tại {url!r}: kiểm tra lại địa chỉ (link to a page that does not exist)"
@@ -269,14 +323,26 @@ def site_urls(documents, settings):
     return urls
 
 
-def check_site(settings, documents=None):
-    """Every problem of the content tree, sorted by file and line."""
-    documents = read_documents(settings) if documents is None else documents
-    known = site_urls(documents, settings)
+def check_site(settings, documents=None, render=True):
+    """Every problem of the content tree, sorted by file and line.
+
+    With ``render`` each file is rendered as the build renders it and what
+    the sanitiser removes is reported (``make check``); the build passes
+    False and reports the same from the content it rendered itself
+    (``content_check._sanitise``), through the same :func:`markup_problems`.
+    """
     problems = []
+    documents = read_documents(settings, problems) if documents is None else documents
+    known = site_urls(documents, settings)
     owners = {}
+    render_text = None
+    if render:
+        from .render import renderer
+        render_text = renderer(settings)
     for document in documents:
         problems.extend(document.problems)
+        if render_text:
+            problems.extend(markup_problems(document.path, document.text, render_text))
         problems.extend(check_media(document, settings))
         problems.extend(check_links(document, settings, known))
         url = document.url

@@ -6,6 +6,7 @@ keyboard would differ from its NFC twin in titles, tags and search. Every
 reader's output is normalised here, before slugs and taxonomies are made.
 """
 
+from markdown import Markdown
 from pelican import signals
 from pelican.readers import MarkdownReader
 
@@ -13,7 +14,12 @@ from .formatting import FILTERS, nfc
 
 
 class NFCMarkdownReader(MarkdownReader):
-    """Markdown reader that normalises the source to NFC before parsing."""
+    """Markdown reader that normalises the source to NFC before parsing.
+
+    Files are read by ``content_check.source.read_markdown``: a file that is
+    not UTF-8, holds control characters or markup Markdown cannot render in
+    linear time raises ``SourceError`` (``path:line: message``), which
+    Pelican logs as "Could not process" and leaves the file out."""
 
     def _parse_metadata(self, meta):
         return super()._parse_metadata(
@@ -21,8 +27,22 @@ class NFCMarkdownReader(MarkdownReader):
         )
 
     def read(self, source_path):
-        content, metadata = super().read(source_path)
-        return nfc(content), metadata
+        from content_check.source import read_markdown
+
+        self._source_path = source_path
+        return self.read_text(read_markdown(source_path))
+
+    def read_text(self, text, only_formatted=False):
+        """``(content, metadata)`` of a Markdown file's text, as ``read``
+        gives them. ``make check`` renders with this too, with
+        ``only_formatted``: just the Markdown fields (Summary), so a broken
+        Date, reported on its own, does not stop the rendering."""
+        self._md = Markdown(**self.settings["MARKDOWN"])
+        content = self._md.convert(nfc(text))
+        meta = getattr(self._md, "Meta", {})
+        if only_formatted:
+            meta = {k: v for k, v in meta.items() if k.lower() in self.settings["FORMATTED_FIELDS"]}
+        return nfc(content), self._parse_metadata(meta)
 
 
 def _install_reader(readers):

@@ -1,0 +1,32 @@
+"""Render a Markdown file the way the build does (the glue between the
+sanitiser's pure core and Pelican's reader)."""
+
+
+
+def markdown_settings(settings):
+    """``settings`` with the figures extension in ``MARKDOWN`` as the build
+    has it (article_media adds it when Pelican starts); never mutated."""
+    # imported here: article_media imports content_check
+    from article_media.figures import FigureExtension
+
+    markdown = dict(settings.get("MARKDOWN", {}))
+    markdown["extension_configs"] = dict(markdown.get("extension_configs", {}))
+    extensions = list(markdown.get("extensions", []))
+    if not any(isinstance(e, FigureExtension) for e in extensions):
+        extensions.append(FigureExtension())
+    markdown["extensions"] = extensions
+    return dict(settings, MARKDOWN=markdown)
+
+
+def renderer(settings):
+    """``render(text) -> (body, summary)``: the HTML fragments the build
+    publishes from a file's text."""
+    from vi_locale import NFCMarkdownReader
+
+    reader_settings = markdown_settings(settings)
+
+    def render(text):
+        content, metadata = NFCMarkdownReader(markdown_settings(reader_settings)).read_text(text, only_formatted=True)
+        return content or "", metadata.get("summary") or ""
+
+    return render

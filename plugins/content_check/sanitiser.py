@@ -1,0 +1,219 @@
+"""The allowlist sanitiser for every Markdown-rendered fragment (pure).
+
+Raw HTML is allowed in Markdown, and a list of forbidden patterns always
+misses one (SVG animations, MathML links, parser differentials). So the
+rendered body and Summary go through Ammonia (``nh3``) with exactly the tags
+and attributes the portal's articles need; anything else is removed.
+
+Staff must learn what was removed and where, so :func:`removals` walks the
+same HTML against the same policy (:data:`TAGS`, :func:`attribute_allowed`)
+and names each removed tag, attribute or link, and :func:`markup_problems`
+finds the source line of each by rendering growing prefixes of the file.
+``make check`` and the build both call :func:`markup_problems` with the
+same renderer, so they report the same lines.
+"""
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import nh3
+from pygments.token import STANDARD_TYPES
+
+from .links import SAFE_SCHEMES, url_scheme
+from .rules import Problem
+
+TAGS = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "b", "i", "sub", "sup", "abbr",
+    "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "hr", "br", "pre", "code", "span",
+    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "figure", "figcaption", "div", "a", "img",
+})
+ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height", "loading", "decoding"},
+    "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"},
+    "ol": {"start"}, "abbr": {"title"},
+    "sup": {"id"}, "li": {"id"},  # footnotes: fnref:1 / fn:1
+}
+# Classes only the site's own CSS gives meaning to: figures and galleries
+# (article_media), footnotes (Markdown extra), code highlighting (Pygments).
+CLASSES = {
+    "figure": {"figure"},
+    "div": {"gallery", "highlight", "footnote"},
+    "a": {"footnote-ref", "footnote-backref"},
+    "span": {name for name in STANDARD_TYPES.values() if name},
+}
+_NUMBER = re.compile(r"^[0-9]{1,4}$")
+_VALUES = {
+    "align": re.compile(r"^(left|right|center)$"),
+    "loading": re.compile(r"^lazy$"), "decoding": re.compile(r"^async$"),
+    "id": re.compile(r"^fn(ref)?:[A-Za-z0-9_-]{1,40}$"),
+    "colspan": _NUMBER, "rowspan": _NUMBER, "width": _NUMBER, "height": _NUMBER, "start": _NUMBER,
+}
+_INVISIBLE = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
+def link_allowed(url):
+    """http, https, mailto, tel, or no scheme at all (relative, site path,
+    anchor, Pelican's ``{filename}``), as a browser would read the scheme."""
+    scheme = url_scheme(url)
+    return scheme is None or scheme in SAFE_SCHEMES
+
+
+def image_allowed(url):
+    """Only the site's own images: a path with no scheme and no host
+    (``//host``, and ``/\\host`` which browsers read the same way)."""
+    cleaned = _INVISIBLE.sub("", url)
+    return url_scheme(url) is None and not cleaned.startswith(("//", "/\\", "\\"))
+
+
+def attribute_allowed(tag, name, value):
+    if name not in ATTRIBUTES.get(tag, ()) and not (name == "class" and tag in CLASSES):
+        return False
+    if name == "class":
+        return all(token in CLASSES[tag] for token in value.split())
+    if name == "href":
+        return link_allowed(value)
+    if name == "src":
+        return image_allowed(value)
+    pattern = _VALUES.get(name)
+    return pattern is None or bool(pattern.match(value))
+
+
+def _filter(tag, name, value):
+    return value if attribute_allowed(tag, name, value) else None
+
+
+_CLEANER = nh3.Cleaner(
+    tags=set(TAGS), attributes={tag: set(names) for tag, names in ATTRIBUTES.items()},
+    allowed_classes={tag: set(names) for tag, names in CLASSES.items()},
+    attribute_filter=_filter, url_schemes=set(SAFE_SCHEMES), link_rel=None, strip_comments=True,
+)
+
+
+def clean(html):
+    """``html`` with everything outside the policy removed."""
+    return _CLEANER.clean(html) if html else html
+
+
+@dataclass(frozen=True)
+class Removal:
+    kind: str        # "tag", "attribute", "link" (an href) or "image" (a src)
+    tag: str
+    name: str = ""   # the attribute
+    value: str = ""  # the URL, for links and images
+
+    @property
+    def key(self):
+        """Two removals with the same key get one message: every ``<svg>``,
+        every ``onclick=`` on ``<a>``, every link to the same address."""
+        return (self.kind, self.tag, self.name, self.value)
+
+
+class _Walker(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in TAGS:
+            self.found.append(Removal("tag", tag))
+            return
+        for name, value in attrs:
+            if attribute_allowed(tag, name, value or ""):
+                continue
+            if name == "href" and name in ATTRIBUTES.get(tag, ()):
+                self.found.append(Removal("link", tag, name, value or ""))
+            elif name == "src" and name in ATTRIBUTES.get(tag, ()):
+                self.found.append(Removal("image", tag, name, value or ""))
+            else:
+                self.found.append(Removal("attribute", tag, name))
+
+    handle_startendtag = handle_starttag
+
+
+def removals(html):
+    """What :func:`clean` takes out of ``html``, in document order (comments
+    are not counted: they never show)."""
+    if not html or "<" not in html:
+        return []
+    walker = _Walker()
+    walker.feed(html)
+    walker.close()
+    return walker.found
+
+
+def message(removal, count=1):
+    """The staff's message for one kind of removal."""
+    times = f" ({count} chỗ / {count} times)" if count > 1 else ""
+    if removal.kind == "tag":
+        return (f"thẻ <{removal.tag}> không được phép trong bài và đã bị loại bỏ khỏi trang{times}; "
+                f"hãy xóa nó (tag <{removal.tag}> removed: not allowed in articles)")
+    if removal.kind == "attribute":
+        return (f"thuộc tính {removal.name}= của thẻ <{removal.tag}> không được phép và đã bị loại bỏ"
+                f"{times}; hãy xóa nó (attribute {removal.name}= on <{removal.tag}> removed: not allowed)")
+    if removal.kind == "image":
+        return (f"ảnh {removal.value[:50]!r} không phải ảnh của trang và đã bị loại bỏ{times}: chỉ dùng "
+                "ảnh đặt cạnh bài viết, ghi tên tệp như ![Mô tả](anh.jpg \"Chú thích\") "
+                "(image removed: only the site's own images are allowed)")
+    scheme = url_scheme(removal.value)
+    return (f"liên kết không an toàn {removal.value[:50]!r} đã bị loại bỏ{times}: chỉ dùng http://, "
+            f"https://, mailto:, tel: hoặc đường dẫn trong trang (unsafe link scheme {scheme}:)")
+
+
+# At most this many kinds of removal are located per file (each costs a few
+# renders); the rest are summed up in one more line. Staff fix and re-run.
+MAX_LOCATED = 20
+
+
+def _keys(rendered):
+    """``{(fragment, key): (first removal, count)}`` of rendered fragments."""
+    found = {}
+    for fragment, html in enumerate(rendered):
+        for removal in removals(html):
+            slot = (fragment, removal.key)
+            first, count = found.get(slot, (removal, 0))
+            found[slot] = (first, count + 1)
+    return found
+
+
+def markup_problems(path, text, render, rendered=None):
+    """One error per kind of removal in ``text``'s rendered fragments,
+    at the line where it was first written.
+
+    ``render(text)`` returns the fragments (body, Summary) as the build
+    renders them; ``rendered`` is that for the whole file when the caller
+    has it already (the build). The line of a removal is the shortest
+    prefix of the file whose rendering already holds it: exact whatever
+    Markdown did to the text (links by reference, attributes by
+    ``{: ...}``, entities), and found by bisection.
+    """
+    found = _keys(render(text) if rendered is None else rendered)
+    if not found:
+        return []
+    lines = text.splitlines(keepends=True)
+    cache = {}
+
+    def keys_at(count):
+        if count not in cache:
+            cache[count] = _keys(render("".join(lines[:count])))
+        return cache[count]
+
+    problems = []
+    located = list(found.items())[:MAX_LOCATED]  # document order, body first
+    for slot, (removal, count) in located:
+        low, high = 1, len(lines)
+        while low < high:
+            middle = (low + high) // 2
+            if slot in keys_at(middle):
+                high = middle
+            else:
+                low = middle + 1
+        problems.append(Problem(path, low, message(removal, count)))
+    if len(found) > len(located):
+        rest = len(found) - len(located)
+        problems.append(Problem(path, max(p.line for p in problems), (
+            f"còn {rest} loại thẻ, thuộc tính hoặc liên kết khác bị loại bỏ; sửa các lỗi trên rồi chạy "
+            f"lại make check ({rest} more kinds of removed markup)")))
+    return sorted(problems)

@@ -1,0 +1,142 @@
+"""Reading one Markdown file of the staff, for ``make check`` and the build.
+
+A file that is not UTF-8 (saved as Windows-1258 by an old editor), that
+holds control characters (pasted from a PDF or a spreadsheet), or whose
+markup would make Python-Markdown take minutes is refused here with the
+line of the first bad byte, before anything parses it: decoding with
+``errors="replace"`` only turned such files into misleading messages
+later ("unknown category 'V?n h�a'").
+"""
+
+import os
+import re
+
+from .rules import Problem
+
+
+class SourceError(ValueError):
+    """A Markdown file that cannot be read; ``problem`` says where and why."""
+
+    def __init__(self, problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+# C0 controls but tab, newline and carriage return; DEL; C1 controls.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+# Python-Markdown is quadratic or worse on a few shapes of unfinished
+# markup (a run of "<a " never closed, "[" nested hundreds deep, "](" with
+# no ")"): 60 KB of it took over a minute. Real articles have a handful of
+# such slips at most, so past these counts the file is refused before
+# Markdown sees it. Each scan below is one pass over the text.
+MAX_UNCLOSED_TAGS = 20
+MAX_BRACKET_DEPTH = 10
+MAX_UNCLOSED_LINKS = 20
+_TAG_TOKENS = re.compile(r"<[A-Za-z/!?]|>")
+_LINK_TOKENS = re.compile(r"\]\(|\)|\n[ \t]*\n")
+_BRACKETS = re.compile(r"[\[\]]")
+
+
+def _line(text, offset):
+    return text.count("\n", 0, offset) + 1
+
+
+def _unclosed_tags(text):
+    """Offsets of ``<tag`` openers never closed by ``>`` before the next one."""
+    found, opened = [], None
+    for match in _TAG_TOKENS.finditer(text):
+        if match.group() == ">":
+            opened = None
+        else:
+            if opened is not None:
+                found.append(opened)
+            opened = match.start()
+    return found + ([opened] if opened is not None else [])
+
+
+def _deep_bracket(text):
+    """Offset of the first ``[`` nested deeper than allowed, or None."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() == "[":
+            depth += 1
+            if depth > MAX_BRACKET_DEPTH:
+                return match.start()
+        elif depth:
+            depth -= 1
+    return None
+
+
+def _unclosed_links(text):
+    """Offsets of ``](`` whose ``)`` never comes in the same paragraph."""
+    found, opened = [], None
+    for match in _LINK_TOKENS.finditer(text):
+        token = match.group()
+        if token == ")":
+            opened = None
+        elif token == "](":
+            if opened is not None:
+                found.append(opened)
+            opened = match.start()
+        elif opened is not None:  # a blank line ends the paragraph
+            found.append(opened)
+            opened = None
+    return found + ([opened] if opened is not None else [])
+
+
+def markup_hazard(text):
+    """``(offset, message)`` of the first shape Markdown cannot render in
+    linear time, or None."""
+    tags = _unclosed_tags(text) if "<" in text else []
+    if len(tags) > MAX_UNCLOSED_TAGS:
+        return tags[0], (
+            f"có {len(tags)} thẻ HTML mở bằng “<” mà không đóng bằng “>” (quá {MAX_UNCLOSED_TAGS}), "
+            "thường do dán nhầm; hãy sửa hoặc xóa chúng — tệp chưa được xử lý "
+            f"(too many unclosed HTML tags: {len(tags)}; file refused before rendering)")
+    deep = _deep_bracket(text) if "[" in text else None
+    if deep is not None:
+        return deep, (
+            f"dấu “[” lồng nhau quá {MAX_BRACKET_DEPTH} lớp; hãy sửa hoặc xóa chúng — tệp chưa được xử lý "
+            f"(brackets nested deeper than {MAX_BRACKET_DEPTH}; file refused before rendering)")
+    links = _unclosed_links(text) if "](" in text else []
+    if len(links) > MAX_UNCLOSED_LINKS:
+        return links[0], (
+            f"có {len(links)} liên kết “](” không có dấu “)” đóng (quá {MAX_UNCLOSED_LINKS}); hãy sửa "
+            f"hoặc xóa chúng — tệp chưa được xử lý (too many unclosed links: {len(links)}; "
+            "file refused before rendering)")
+    return None
+
+
+def decode_markdown(path, data):
+    """The text of a Markdown file's bytes; raises :class:`SourceError`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SourceError(Problem(path, data.count(b"\n", 0, error.start) + 1, (
+            f"tệp không phải mã UTF-8 (byte 0x{data[error.start]:02x} không đọc được); hãy mở tệp và "
+            "lưu lại với bảng mã UTF-8 (file is not UTF-8: save it as UTF-8)"))) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark some editors write; not content
+    control = CONTROL.search(text)
+    if control:
+        raise SourceError(Problem(path, _line(text, control.start()), (
+            f"tệp chứa ký tự điều khiển U+{ord(control.group()):04X}, thường do dán từ PDF hay bảng tính; "
+            f"hãy xóa ký tự đó (control character U+{ord(control.group()):04X} in file)")))
+    hazard = markup_hazard(text)
+    if hazard:
+        raise SourceError(Problem(path, _line(text, hazard[0]), hazard[1]))
+    return text
+
+
+def read_markdown(source, path=None):
+    """Read ``source``; ``path`` is how messages name it (default: relative
+    to the working folder). Raises :class:`SourceError`."""
+    path = path or os.path.relpath(source)
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise SourceError(Problem(path, 1, (
+            f"không đọc được tệp: {error.strerror} (cannot read file)"))) from None
+    return decode_markdown(path, data)
