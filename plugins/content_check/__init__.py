@@ -17,8 +17,10 @@ import sys
 from pelican import signals
 
 from pelican.contents import Article, Page
+from pelican.utils import slugify
 
 from .sanitiser import clean, markup_problems, removals
+from .rules import SLUG
 from .site import check_site
 from .source import SourceError, read_markdown
 
@@ -75,6 +77,11 @@ def _sanitise(instance):
         return
     if os.path.abspath(instance.source_path) in _broken_sources:
         instance.status = "draft"
+    if not SLUG.match(instance.slug or ""):
+        # reported by the header check; the draft preview must still not
+        # write (or copy attachments) outside output/
+        instance.slug = slugify(instance.slug or "", regex_subs=instance.settings.get(
+            "SLUG_REGEX_SUBSTITUTIONS", [])) or "bai-viet"
     body, summary = instance._content or "", instance.metadata.get("summary") or ""
     if removals(body) or removals(summary):
         from .render import renderer  # imports article_media, which imports us

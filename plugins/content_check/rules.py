@@ -22,6 +22,14 @@ STATUSES = {"published", "draft", "hidden"}
 TRUE = {"true", "yes", "1", "có"}
 BOOLEANS = TRUE | {"false", "no", "0", "không"}
 DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+# An address is a file name on every server and in every URL: lower-case
+# ASCII letters, digits and single hyphens (what Pelican's slugify makes).
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The Party's founding (3/2/1930) is older than anything the board
+# publishes; a date after tomorrow is a typo (9999-12-31 would pin the
+# article first forever). Only the check reads the clock; no page does.
+FIRST_DATE = datetime.datetime(1930, 1, 1)
+FUTURE_DAYS = 1
 
 
 @dataclass(frozen=True, order=True)
@@ -115,13 +123,31 @@ def parse_date(value):
     return None
 
 
-def check_header(path, text, kind="article", categories=None, parsed=None):
+def today_in_vietnam():
+    from vi_locale.formatting import TIMEZONE
+
+    return datetime.datetime.now(TIMEZONE).replace(tzinfo=None)
+
+
+def date_problem(key, value, today):
+    """The message for a date outside [1930-01-01, tomorrow], or None."""
+    date = parse_date(value)
+    if date is None or FIRST_DATE <= date <= today + datetime.timedelta(days=FUTURE_DAYS):
+        return None
+    return (f"{key.capitalize()}: {value!r} không hợp lý: ngày phải từ 01/01/1930 đến chậm nhất ngày mai "
+            f"({(today + datetime.timedelta(days=FUTURE_DAYS)):%d/%m/%Y}); kiểm tra lại năm "
+            f"({key.capitalize()} must be between 1930-01-01 and tomorrow)")
+
+
+def check_header(path, text, kind="article", categories=None, parsed=None, today=None):
     """All header problems of one Markdown file, as :class:`Problem` s.
 
     ``kind`` is ``"article"`` or ``"page"``; ``categories``, when given, is
     the list of category names the site knows (``MENU_CATEGORIES``);
-    ``parsed`` is ``parse_header(text)`` when the caller already has it.
+    ``parsed`` is ``parse_header(text)`` when the caller already has it;
+    ``today`` (naive, Vietnam time) defaults to the clock.
     """
+    today = today or today_in_vietnam()
     fields, found, _ = parsed or parse_header(text)
     problems = [Problem(path, line, message) for line, message in found]
     known = ARTICLE_KEYS if kind == "article" else PAGE_KEYS
@@ -144,6 +170,14 @@ def check_header(path, text, kind="article", categories=None, parsed=None):
                 f"{key.capitalize()}: {value!r} không phải ngày hợp lệ; viết theo dạng "
                 f"2020-03-23 08:15 ({key.capitalize()} must be YYYY-MM-DD HH:MM)"
             )))
+        elif key in fields and fields[key][1] and date_problem(key, fields[key][1], today):
+            problems.append(Problem(path, fields[key][0], date_problem(key, fields[key][1], today)))
+    if fields.get("slug", (0, ""))[1] and not SLUG.match(fields["slug"][1]):
+        line, value = fields["slug"]
+        problems.append(Problem(path, line, (
+            f"Slug: {value[:60]!r} chỉ được gồm chữ thường không dấu a-z, chữ số 0-9 và dấu gạch ngang, "
+            "ví dụ dai-hoi-dang-bo-xa-dong-tien (Slug may hold only a-z, 0-9 and single hyphens)"
+        )))
     if "status" in fields and fields["status"][1].lower() not in STATUSES:
         line, value = fields["status"]
         problems.append(Problem(path, line, (
