@@ -32,8 +32,10 @@ Every cost is bounded by the input's size: a line over MAX_LINE_BYTES is
 skipped (counted as too long), a gzip file decompressing to more than
 MAX_GZIP_RATIO times its size (or MAX_GZIP_BYTES) is refused whole.
 
-Exit status: 0 everything given was read; 1 something was refused or could
-not be read (a file, the site), named on stderr, the rest counted; 2 nothing
+Exit status: 0 everything given was read (too long and malformed lines are
+skipped, counted in the summary: anyone can send them); 1 something was
+refused or could not be read (a file, the site) or lines are dated ahead of
+this machine's clock, each named on stderr, the rest counted; 2 nothing
 done (damaged state, cannot write).
 
 Usage::
@@ -176,7 +178,10 @@ def parse_timestamp(text: bytes | str) -> int:
         offset = int(text[22:24]) * 3600 + int(text[24:26]) * 60
         if text[21:22] == b"-":
             offset = -offset
-        moment = datetime(int(text[7:11]), month, int(text[0:2]), int(text[12:14]), int(text[15:17]),
+        year = int(text[7:11])
+        if year < 1970:  # no web server logs before the epoch; day arithmetic below year 1 would fail
+            raise ValueError(f"bad year in {text!r}")
+        moment = datetime(year, month, int(text[0:2]), int(text[12:14]), int(text[15:17]),
                           tzinfo=timezone.utc)  # raises ValueError on 31/Feb, 25:00...
         base = int((moment - _EPOCH).total_seconds()) - offset
         if len(_minute_cache) > 100_000:
@@ -742,7 +747,7 @@ def open_log(path: str):
 REJECTIONS = {
     "malformed": 'not a line of the "combined" log format: skipped',
     "too_long": f"line longer than {MAX_LINE_BYTES} bytes: skipped",
-    "future": "dated {when}, more than {skew} minutes after this machine's clock ({clock}): not counted",
+    "future": "dated [{when}], more than {skew} minutes after this machine's clock ({clock}): not counted",
 }
 
 
@@ -942,7 +947,7 @@ class Scanner:
                 last_stamp, last_time = stamp, moment
             if moment > horizon:
                 if first_future is None:
-                    first_future = (line, moment)
+                    first_future = (line, stamp)
                 future += 1
                 continue
             if moment > newest:
@@ -980,9 +985,9 @@ class Scanner:
         if too_long:
             self._note("too_long", before + lines.index(None) + 1, too_long)
         if future:
-            line, moment = first_future
+            line, when = first_future  # the log's own text: a year 9999 has no ISO form after +7 hours
             self._note("future", before + lines.index(line) + 1, future,
-                       {"when": iso_time(moment), "skew": MAX_CLOCK_SKEW // 60, "clock": iso_time(self.clock)})
+                       {"when": when.decode("ascii"), "skew": MAX_CLOCK_SKEW // 60, "clock": iso_time(self.clock)})
         for kind, number in (("malformed", malformed), ("too_long", too_long), ("future", future)):
             self.rejected[kind] += number
         if newest >= 0:
@@ -1006,8 +1011,9 @@ class Summary:
     online: int = 0
     today: int = 0
     total: int = 0
-    # 0: all read; 1: something refused or unreadable (a file, the site): look
-    # at the messages; 2: nothing done (damaged state, cannot write).
+    # 0: all read; 1: something refused or unreadable (a file, the site), or
+    # lines dated in the future: look at the messages; 2: nothing done
+    # (damaged state, cannot write).
     exit_code: int = 0
     locked: bool = False  # another run was in progress: nothing done
     counted: bool = True  # False: refused before reading (no site, damaged state): no summary line
@@ -1162,10 +1168,14 @@ def run(logs, feeds_dir=DEFAULT_FEEDS_DIR, state_path=DEFAULT_STATE, total_base:
         summary.page_views, summary.visits = len(events), visits.new_visits
         summary.online, summary.today, summary.total = state.online(), state.today(), state.total()
         summary.messages.extend(scanner.messages)
-        if scanner.failed:
+        # Exit 1 for what an operator must see to: a file not read, or lines
+        # dated ahead of this machine (nginx writes the dates itself, so a
+        # server's clock is wrong). Too long and malformed lines are what
+        # anyone on the internet can send: counted in the summary, exit 0.
+        if scanner.failed or summary.future:
             summary.exit_code = 1
         if scanner.files_read == 0:
-            summary.messages.append("stats: no log file could be read")
+            summary.messages.append("stats: no log file could be read: nothing counted")
             summary.exit_code = 1
         return summary
     finally:
