@@ -61,7 +61,7 @@ _broken_sources = set()
 def _check(generator):
     # The sanitiser's problems are reported per file by _sanitise, from the
     # HTML Pelican rendered: the Markdown is not rendered twice.
-    problems = check_site(generator.settings, render=False)
+    problems = check_site(generator.settings, build=True)
     _broken_sources.clear()
     _broken_sources.update(os.path.abspath(p.path) for p in problems if p.severity == "error")
     report(problems)

@@ -99,7 +99,7 @@ def clean(html):
 
 @dataclass(frozen=True)
 class Removal:
-    kind: str        # "tag", "attribute", "link" (an href) or "image" (a src)
+    kind: str        # "tag", "attribute", "link" (an href), "image" (a src) or "markup"
     tag: str
     name: str = ""   # the attribute
     value: str = ""  # the URL, for links and images
@@ -115,11 +115,21 @@ class _Walker(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.found = []
+        self.kept = []  # start tags and text that survive the policy
+
+    def handle_data(self, data):
+        if self.kept and self.kept[-1][0] == "text":
+            self.kept[-1] = ("text", self.kept[-1][1] + data)
+        else:
+            self.kept.append(("text", data))
 
     def handle_starttag(self, tag, attrs):
         if tag not in TAGS:
             self.found.append(Removal("tag", tag))
             return
+        if tag != "tbody":  # a browser adds it to a table written without it
+            self.kept.append((tag, tuple(sorted(
+                (n, v or "") for n, v in attrs if attribute_allowed(tag, n, v or "")))))
         for name, value in attrs:
             if attribute_allowed(tag, name, value or ""):
                 continue
@@ -133,14 +143,27 @@ class _Walker(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def removals(html):
-    """What :func:`clean` takes out of ``html``, in document order (comments
-    are not counted: they never show)."""
-    if not html or "<" not in html:
-        return []
+def _walk(html):
     walker = _Walker()
     walker.feed(html)
     walker.close()
+    return walker
+
+
+def removals(html):
+    """What :func:`clean` takes out of ``html``, in document order (comments
+    are not counted: they never show).
+
+    The walker reads HTML with Python's parser, Ammonia with a browser's
+    (html5ever); where they differ (``<!-->`` ends a comment for a browser,
+    not for Python) the walker's view would hide what Ammonia removes. So
+    when the walker finds nothing, the cleaned HTML must say the same as
+    the input; if not, that is one removal of kind ``markup``."""
+    if not html or "<" not in html:
+        return []
+    walker = _walk(html)
+    if not walker.found and _walk(clean(html)).kept != walker.kept:
+        return [Removal("markup", "")]
     return walker.found
 
 
@@ -153,6 +176,10 @@ def message(removal, count=1):
     if removal.kind == "attribute":
         return (f"thuộc tính {removal.name}= của thẻ <{removal.tag}> không được phép và đã bị loại bỏ"
                 f"{times}; hãy xóa nó (attribute {removal.name}= on <{removal.tag}> removed: not allowed)")
+    if removal.kind == "markup":
+        return ("đoạn HTML viết sai (thẻ hoặc chú thích <!-- --> không đóng đúng) đã bị trình lọc sửa hoặc "
+                "loại bỏ; hãy viết lại đoạn đó bằng Markdown hoặc xóa nó (malformed HTML changed by the "
+                "sanitiser)")
     if removal.kind == "image":
         return (f"ảnh {removal.value[:50]!r} không phải ảnh của trang và đã bị loại bỏ{times}: chỉ dùng "
                 "ảnh đặt cạnh bài viết, ghi tên tệp như ![Mô tả](anh.jpg \"Chú thích\") "

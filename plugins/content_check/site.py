@@ -83,8 +83,13 @@ class MediaError(ValueError):
 
 OUTSIDE = ("chỉ dùng tệp nằm trong thư mục content/, ghi đường dẫn tương đối so với bài viết "
            "(path must stay inside content/)")
-SYMLINK = ("là liên kết tượng trưng trỏ ra ngoài thư mục content/; hãy thay nó bằng chính tệp đó "
-           "(symlink pointing outside content/)")
+SYMLINK = ("là liên kết tượng trưng (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó "
+           "bằng chính tệp đó (a symlink leading outside content/, to {target}: replace it with the file itself)")
+
+
+SYMLINKED_SOURCE = ("là liên kết (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó bằng "
+                    "chính tệp đó hoặc xóa nó (a symlink leading outside content/, to {target}: replace it "
+                    "with the file itself or remove it; nothing of it is published)")
 
 
 def _on_disk(root, relative):
@@ -119,8 +124,9 @@ def resolve_media(content_root, source_path, reference):
     if joined == ".." or joined.startswith("../"):
         raise MediaError(OUTSIDE)
     joined = _on_disk(content_root, joined)
-    if not real_path_inside(content_root, os.path.join(content_root, joined)):
-        raise MediaError(SYMLINK)
+    path = os.path.join(content_root, joined)
+    if not real_path_inside(content_root, path):
+        raise MediaError(SYMLINK.format(target=os.path.realpath(path)))
     return joined
 
 
@@ -149,11 +155,12 @@ def markdown_files(root, folders):
                     yield os.path.join(dirpath, name)
 
 
-def read_documents(settings, problems=None):
+def read_documents(settings, problems=None, symlinks=True):
     """Every Markdown file as a :class:`Document`. A file that cannot be
     read (not UTF-8, control characters, markup too hostile to render, a
     symlink out of content/) is left out, its problem appended to
-    ``problems``."""
+    ``problems`` (symlinks only if ``symlinks``: in the build, Pelican's
+    file lists are gated by plugins/source_gate, which reports them)."""
     root = settings["PATH"]
     categories = [unicodedata.normalize("NFC", c) for c in settings.get("MENU_CATEGORIES", [])]
     documents = []
@@ -162,7 +169,10 @@ def read_documents(settings, problems=None):
             path = os.path.relpath(source)
             try:
                 if not real_path_inside(root, source):
-                    raise SourceError(Problem(path, 1, f"tệp {SYMLINK}"))
+                    if not symlinks:
+                        continue
+                    # the same words as the build's gate (plugins/source_gate)
+                    raise SourceError(Problem(path, 1, SYMLINKED_SOURCE.format(target=os.path.realpath(source))))
                 text = unicodedata.normalize("NFC", read_markdown(source, path))
             except SourceError as error:
                 if problems is not None:
@@ -323,20 +333,22 @@ def site_urls(documents, settings):
     return urls
 
 
-def check_site(settings, documents=None, render=True):
+def check_site(settings, documents=None, build=False):
     """Every problem of the content tree, sorted by file and line.
 
-    With ``render`` each file is rendered as the build renders it and what
-    the sanitiser removes is reported (``make check``); the build passes
-    False and reports the same from the content it rendered itself
-    (``content_check._sanitise``), through the same :func:`markup_problems`.
+    For ``make check`` each file is rendered as the build renders it and
+    what the sanitiser removes is reported. The build (``build``) reports
+    the same from the HTML it rendered itself (``content_check._sanitise``),
+    through the same :func:`markup_problems`, and leaves symlinked files to
+    its gate.
     """
     problems = []
-    documents = read_documents(settings, problems) if documents is None else documents
+    if documents is None:
+        documents = read_documents(settings, problems, symlinks=not build)
     known = site_urls(documents, settings)
     owners = {}
     render_text = None
-    if render:
+    if not build:
         from .render import renderer
         render_text = renderer(settings)
     for document in documents:
