@@ -1181,3 +1181,34 @@ def test_symlinks_out_of_the_site_are_no_pages(tmp_path):
     assert not published.has_page("link.html") and not published.has_page("dir/page.html")
     assert published.has_page("inside.html") and published.has_page("a.html") and published.has_page("")
     assert not published.has_page("missing.html") and not published.has_page("a.html\0x")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mangled_logs_never_give_a_traceback(tmp_path, seed):
+    """Random damage to real lines (bytes cut, swapped, repeated; odd dates and
+    offsets; NULs, escapes, huge fields) is counted, skipped or named, never a crash."""
+    rng = random.Random(seed)
+    base = "".join(make_traffic(seed, lines=300)).encode()
+    pieces = [b"\x00", b"\\", b'"', b"\\x", b"%", b"%00", b"/../", b"[", b"]", b" ", b"\n", b"\xff\xfe",
+              b"99/Dec/9999:23:59:59 +9999", b"00/Jan/0000:00:00:00 -0000", b"x" * 40000, b"\\x" * 9000]
+    data = bytearray(base)
+    for _ in range(400):
+        at = rng.randrange(len(data))
+        roll = rng.random()
+        if roll < 0.4:
+            data[at:at] = rng.choice(pieces)
+        elif roll < 0.7:
+            del data[at:at + rng.randint(1, 80)]
+        else:
+            data[at:at + 1] = bytes([rng.randrange(256)])
+    plain = tmp_path / "access.log"
+    plain.write_bytes(bytes(data))
+    packed = tmp_path / "access.log.2.gz"
+    packed.write_bytes(gzip.compress(bytes(data[::-1])))
+    broken = tmp_path / "access.log.3.gz"
+    broken.write_bytes(gzip.compress(bytes(data))[: rng.randint(10, 2000)])
+    summary, _, views = count(tmp_path, plain, packed, broken)
+    assert summary.exit_code in (0, 1) and summary.lines > 0
+    assert set(views["views"]) <= set(SITE_PAGES)
+    again = count(tmp_path, plain, packed, broken)[0]
+    assert again.lines == 0  # nothing read twice
