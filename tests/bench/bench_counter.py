@@ -1,6 +1,7 @@
 """Benchmark of plugins/live_widgets/counter.py against GoAccess (not a test).
 
     python tests/bench/bench_counter.py [--lines 1000000] [--log PATH] [--runs 3]
+                                        [--hostile-mib 32] [--hostile-only]
 
 Writes a realistic, seeded "combined" access log (page views with their
 assets, ~50k visitors, bots, uptime monitors, 404 scanners, a few malformed
@@ -11,12 +12,22 @@ then measures on that same file:
   best of N wall-clock times -> lines/s, and the child's peak RSS;
 * GoAccess (`goaccess FILE --log-format=COMBINED -o OUT.json`: parses the
   whole file, writes a JSON report and exits; no terminal UI, no real-time
-  server), the same way.
+  server), the same way;
+* hostile inputs (issue 9), each against a normal log of the same size in
+  the same run: one run of bytes without a newline, lines just over the
+  length limit, lines at the limit full of quotes and backslashes (the
+  slow regular expression), and a gzip bomb next to a normal gzip log of
+  the same compressed size. Linear cost shows as a ratio near or below 1
+  that stays put when the size doubles.
+
+The counter is told the published site (--site): a folder holding the
+pages the log requests (taken from the log itself).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -25,11 +36,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTER = ROOT / "plugins" / "live_widgets" / "counter.py"
+sys.path.insert(0, str(ROOT / "plugins"))
+from live_widgets import counter  # noqa: E402
 GOACCESS = shutil.which("goaccess") or "/usr/bin/goaccess"
 VN = timezone(timedelta(hours=7))
 
@@ -180,13 +194,38 @@ def timed_child(command: list[str]) -> tuple[float, int, int]:
     return elapsed, peak_kib // 1024, code
 
 
+def make_site(log: Path, folder: Path) -> Path:
+    """A published site holding every page the log asks for (one empty file each)."""
+    pages = {""}
+    with open(log, "rb") as handle:
+        for raw in handle:
+            start = raw.find(b'"GET ')
+            if start >= 0:
+                page = counter.page_path(raw[start + 5:raw.find(b" ", start + 5)].decode("utf-8", "replace"))
+                if page is not None:
+                    pages.add(page)
+    for page in pages:
+        file = folder / (page + "index.html" if page == "" or page.endswith("/") else page)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.touch()
+        except OSError:  # a name the file system refuses: that page is not counted
+            pass
+    return folder
+
+
+def counter_command(folder: Path, site: Path, *logs: Path) -> list[str]:
+    return [sys.executable, str(COUNTER), "--feeds-dir", str(folder / "feeds"),
+            "--state", str(folder / "state.json"), "--site", str(site), *map(str, logs)]
+
+
 def bench_ours(log: Path, work: Path, runs: int):
     times, peaks, last = [], [], None
+    site = make_site(log, work / "site")
     for number in range(runs):
         folder = work / f"ours-{number}"
         folder.mkdir()
-        command = [sys.executable, str(COUNTER), "--feeds-dir", str(folder / "feeds"),
-                   "--state", str(folder / "state.json"), str(log)]
+        command = counter_command(folder, site, log)
         elapsed, peak, code = timed_child(command)
         if code != 0:
             raise SystemExit(f"counter failed ({code}): {' '.join(command)}")
@@ -221,14 +260,100 @@ def bench_goaccess(log: Path, work: Path, runs: int):
     return min(times), max(peaks), general
 
 
+def best_time(work: Path, site: Path, log: Path, runs: int, codes=(0,)) -> float:
+    """Best wall-clock time of the counter on ``log`` with a fresh state."""
+    best = None
+    for number in range(runs):
+        folder = Path(tempfile.mkdtemp(dir=work))
+        elapsed, _, code = timed_child(counter_command(folder, site, log))
+        if code not in codes:
+            raise SystemExit(f"counter failed ({code}) on {log}")
+        best = elapsed if best is None else min(best, elapsed)
+        shutil.rmtree(folder)
+    return best
+
+
+def normal_log(path: Path, size: int, seed: int = 7) -> Path:
+    """A realistic log of about ``size`` bytes (whole lines)."""
+    source = path.with_suffix(".source")
+    generate(source, max(1000, size // 280), seed)
+    with open(source, "rb") as handle, open(path, "wb") as out:
+        out.write(handle.read(size).rpartition(b"\n")[0] + b"\n")
+    source.unlink()
+    return path
+
+
+def hostile_logs(folder: Path, size: int) -> dict[str, Path]:
+    """Logs of ``size`` bytes built to be slow (issue 9)."""
+    limit = counter.MAX_LINE_BYTES
+    logs = {}
+    logs["one line, no newline"] = folder / "endless.log"
+    logs["one line, no newline"].write_bytes(b"A" * size)
+    over = b"1.2.3.4 - - [14/Aug/2020:10:00:00 +0700] \"GET /a.html HTTP/1.1\" 200 1 \"-\" \""
+    over += b"x" * (limit + 1 - len(over) - 1) + b"\"\n"
+    logs["lines just over the limit"] = folder / "over.log"
+    logs["lines just over the limit"].write_bytes(over * (size // len(over)))
+    # At the limit, through the general expression (a backslash in the line),
+    # with quotes and backslashes where backtracking would hurt.
+    tricky = b"1.2.3.4 - - [14/Aug/2020:10:00:00 +0700] \"GET /a.html HTTP/1.1\" 200 1 \"\\\"\" \""
+    tricky += (b'\\"' * ((limit - len(tricky)) // 2))[:limit - len(tricky)] + b"\n"
+    logs["quotes and backslashes at the limit"] = folder / "tricky.log"
+    logs["quotes and backslashes at the limit"].write_bytes(tricky * (size // len(tricky)))
+    spaces = b"1" + b" -" * (limit // 2 - 1) + b"\n"
+    logs["spaces and dashes at the limit"] = folder / "spaces.log"
+    logs["spaces and dashes at the limit"].write_bytes(spaces * (size // len(spaces)))
+    return logs
+
+
+def bench_hostile(work: Path, size: int, runs: int) -> list[tuple[str, float, float]]:
+    """(case, seconds, ratio to a normal log of the same size) at ``size`` bytes."""
+    folder = work / f"hostile-{size}"
+    folder.mkdir()
+    normal = normal_log(folder / "normal.log", size)
+    site = make_site(normal, folder / "site")
+    baseline = best_time(work, site, normal, runs)
+    rows = [("normal log (baseline)", baseline, 1.0)]
+    for name, log in hostile_logs(folder, size).items():
+        seconds = best_time(work, site, log, runs)
+        rows.append((name, seconds, seconds / baseline))
+    # A gzip bomb against a normal gzip log of the same compressed size.
+    normal_gz = folder / "normal.log.gz"
+    normal_gz.write_bytes(gzip.compress(normal.read_bytes(), 6))
+    bomb = folder / "bomb.log.gz"
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with open(bomb, "wb") as out:
+        block = b"\0" * (1 << 20)
+        while out.tell() < normal_gz.stat().st_size:
+            out.write(compressor.compress(block))
+        out.write(compressor.flush())
+    gz_baseline = best_time(work, site, normal_gz, runs)
+    rows.append((f"normal gzip log, {normal_gz.stat().st_size >> 10} KiB (baseline)", gz_baseline, 1.0))
+    bomb_time = best_time(work, site, bomb, runs, codes=(1,))
+    rows.append((f"gzip bomb, {bomb.stat().st_size >> 10} KiB (refused)", bomb_time, bomb_time / gz_baseline))
+    shutil.rmtree(folder)
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--log", type=Path, help="use (or create) this log instead of a temporary one")
     parser.add_argument("--runs", type=int, default=3, help="best of how many runs (default 3)")
+    parser.add_argument("--hostile-mib", type=int, default=32,
+                        help="size of the hostile logs, also run at twice that (default 32)")
+    parser.add_argument("--hostile-only", action="store_true", help="only the hostile inputs")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-counter-"))
     try:
+        print(f"hostile inputs (issue 9): line limit {counter.MAX_LINE_BYTES} bytes, gzip limit "
+              f"{counter.MAX_GZIP_RATIO}x; best of {args.runs}, ratio to the baseline of the same size")
+        for size in (args.hostile_mib << 20, args.hostile_mib << 21):
+            print(f"{'case, ' + str(size >> 20) + ' MiB':<44} {'seconds':>8} {'ratio':>7}")
+            for name, seconds, ratio in bench_hostile(work, size, args.runs):
+                print(f"{name:<44} {seconds:>8.2f} {ratio:>7.2f}")
+        print()
+        if args.hostile_only:
+            return 0
         log = args.log or work / "access.log"
         if not log.exists():
             started = time.perf_counter()
