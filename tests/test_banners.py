@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 from banners.__main__ import main as banners_main
-from banners.model import is_safe_link, load_banners, slot_banners
+from banners.links import is_safe_link
+from banners.model import load_banners, slot_banners
 from conftest import ROOT, build, new_content, run_pelican, write_article
 from PIL import Image
 from vi_locale.formatting import TIMEZONE
@@ -95,9 +96,12 @@ def test_duplicate_id_end_before_start_and_missing_key(content):
 
 
 def test_invalid_yaml_names_the_line(content):
-    found = problems_of(content, GOOD + "- id: x\n  title: [chưa đóng\n  slot: sidebar\n")
+    found = problems_of(content, GOOD + "- id: x\n  title: \"chưa đóng\n  slot: sidebar\n")
     assert len(found) == 1 and "YAML không hợp lệ" in found[0]
-    assert "banners.yml:9:" in found[0] or "banners.yml:8:" in found[0]
+    assert "banners.yml:10:" in found[0]
+    # an unclosed "[" opens a list: the message says to quote such text
+    found = problems_of(content, GOOD + "- id: x\n  title: [chưa đóng\n  slot: sidebar\n")
+    assert len(found) == 1 and "banners.yml:8: " in found[0] and "đặt trong ngoặc kép" in found[0]
 
 
 def _moment(text):
@@ -198,6 +202,7 @@ def test_empty_slot_has_no_heading(banner_site, tmp_path):
     page = site.soup("index.html")
     assert page.select_one(".banner-slot--lien-ket") is not None  # now active
     (banner_site / "banners.yml").write_text(SITE_BANNERS.split("- id: chi-sap-toi")[0], encoding="utf-8")
+    (tmp_path / "2").mkdir()
     site = build(banner_site, tmp_path / "2", extra=["-e", 'BANNERS_NOW="2020-09-03T08:00:00"'])
     page = site.soup("index.html")
     assert page.select_one(".banner-slot--lien-ket") is None

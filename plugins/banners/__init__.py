@@ -23,6 +23,7 @@ from pelican import signals
 from content_check import fail_cleanly
 from photos import photo_cache
 from photos.pipeline import PhotoError, publish_files
+from live_widgets.safe_text import shown
 from vi_locale.formatting import TIMEZONE, to_vn
 
 from .model import load_banners, redirect_path, slot_banners
@@ -81,7 +82,8 @@ def _render(generators):
             try:
                 image = cache.banner(os.path.join(settings["PATH"], banner.image), slots[name]["width"])
             except PhotoError as error:
-                logger.error("%s: banner “%s”: %s", banners_path(settings), banner.id, error)
+                fail_cleanly(logger.error, "%s", shown(f"{os.path.relpath(banners_path(settings))}:{banner.line}: "
+                                                     f"banner “{banner.id}”: {error}"))
                 continue
             published += [image["src"], image["src2x"]]
             href = banner.link if not banner.external else f"{site}/{redirect_path(banner)}"

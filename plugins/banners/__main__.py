@@ -14,6 +14,7 @@ import unicodedata
 from pelican.settings import read_settings
 
 from live_widgets.feeds import FeedError, parse_views, read_json
+from live_widgets.safe_text import shown
 
 from . import banners_path, build_now
 from .model import load_banners, redirect_path, status_text
@@ -34,10 +35,13 @@ def _width(text):
 
 
 def table(rows):
-    widths = [max(_width(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    """Aligned columns; every cell made printable first (a title holding
+    ``ESC [2J`` must not clear the operator's terminal)."""
+    rows = [[shown(cell) for cell in row] for row in rows]
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for number, row in enumerate(rows):
-        lines.append("  ".join(str(cell) + " " * (widths[i] - _width(str(cell))) for i, cell in enumerate(row)).rstrip())
+        lines.append("  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)).rstrip())
         if number == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

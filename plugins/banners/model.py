@@ -14,14 +14,21 @@ from dataclasses import dataclass
 import yaml
 from PIL import Image
 
-from content_check.links import url_scheme
 from content_check.rules import Problem
-from content_check.site import resolve_media_path
+from content_check.site import real_path_inside, resolve_media_path
+from live_widgets.feeds import FeedError, read_text
+from live_widgets.safe_text import CONTROL, INVISIBLE, codepoints, shown
 from vi_locale.formatting import to_vn
+
+from .links import LinkError, parse_link
 
 KEYS = ("id", "title", "image", "link", "slot", "order", "start", "end", "new_tab")
 REQUIRED = ("id", "title", "image", "link", "slot")
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# 100 banners take about 15 KB; anything near this is not a banner list
+MAX_FILE_BYTES = 256 * 1024
+# a list (depth 1) of banners (depth 2) whose values are single values
+MAX_DEPTH = 2
 
 
 @dataclass
@@ -75,119 +82,190 @@ def parse_moment(value, is_end):
     return to_vn(moment)
 
 
-def is_safe_link(link):
-    """An absolute http(s) URL or a path of this site (``/...``)."""
-    if not isinstance(link, str) or not link.strip() or link != link.strip():
-        return False
-    scheme = url_scheme(link)
-    if scheme is not None:
-        return scheme in ("http", "https") and re.match(r"^https?://[^/\s]+", link) is not None
-    # "//host" and "/\\host" are other sites to a browser, not paths of this one
-    return re.match(r"^/(?![/\\])", link) is not None and "\\" not in link
-
-
 def _scalar(node):
+    # only after structure_problems(): no tag, no alias, a plain value
     return yaml.safe_load(yaml.serialize(node)) if node is not None else None
+
+
+def _yaml_error(error):
+    mark = getattr(error, "problem_mark", None)
+    reason = getattr(error, "problem", None) or str(error)
+    return (mark.line + 1 if mark else 1,
+            f"YAML không hợp lệ: {reason} — kiểm tra thụt lề và dấu “:” (invalid YAML)")
+
+
+def structure_problems(text):
+    """``(line, message)`` for what banners.yml never needs and YAML would
+    make costly or surprising: anchors and aliases (a few hundred bytes of
+    nested aliases expand to gigabytes), explicit tags (``!!python/...``)
+    and values nested inside values. Read from the event stream, before
+    any node is composed or any alias expanded."""
+    found, depth = [], 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent):
+                found.append((line, f"không dùng bí danh YAML “*{event.anchor}”; hãy viết đầy đủ giá trị "
+                                    "(YAML aliases are not allowed)"))
+            elif getattr(event, "anchor", None):
+                found.append((line, f"không dùng neo YAML “&{event.anchor}” (YAML anchors are not allowed)"))
+            if getattr(event, "tag", None):
+                found.append((line, f"không dùng thẻ YAML “{event.tag}”; hãy xóa nó (YAML tags are not allowed)"))
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    found.append((line, "mỗi khóa chỉ có một giá trị, không lồng danh sách “[...]” hay khóa con; "
+                                        "chữ bắt đầu bằng “[” hoặc “{” thì đặt trong ngoặc kép "
+                                        "(nested lists or mappings are not allowed; quote text starting with [ or {)"))
+                    # stop here: PyYAML's scanner costs grow with the depth
+                    # of flow nesting ("[[[[..." is quadratic)
+                    break
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError as error:
+        found.append(_yaml_error(error))
+    return sorted(set(found))
+
+
+def read_banners_file(path, content_root):
+    """``(text, problem)``: the file, or why it cannot be read as text
+    (outside content/, too large, not UTF-8, control characters)."""
+    try:
+        return read_text(path, root=content_root, limit=MAX_FILE_BYTES), None
+    except FeedError as error:
+        return None, (error.line or 1, error.message)
+
+
+def _text_problem(value, what):
+    """Why ``value`` (a title) cannot be shown as is, or None."""
+    bad = CONTROL.findall(value) + INVISIBLE.findall(value)
+    if bad:
+        return (f"{what} có ký tự điều khiển hoặc vô hình {codepoints(bad)} (có thể đảo chữ hoặc làm rối màn hình); "
+                f"hãy gõ lại (control or invisible character in {what})")
+    return None
+
+
+def _mapping_values(node, problem):
+    """``(values, lines)`` of one banner's keys; unknown and repeated keys
+    are problems (YAML itself would keep the last one silently)."""
+    values, lines = {}, {}
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        key_line = key_node.start_mark.line + 1
+        if key in lines:
+            problem(key_line, f"khóa “{key}” bị lặp lại, đã có ở dòng {lines[key]} (duplicate key)")
+            continue
+        if key not in KEYS:
+            guess = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f" — có phải “{guess[0]}”?" if guess else ""
+            problem(key_line, f"khóa không được hỗ trợ “{key}”{hint} (unknown key)")
+            continue
+        values[key] = _scalar(value_node)
+        lines[key] = key_line
+    return values, lines
+
+
+def _image_problem(content_root, relative, slot, slots):
+    """Why the banner image ``relative`` (under content/) cannot be used, or None."""
+    full = os.path.join(content_root, relative)
+    if not real_path_inside(content_root, full):
+        return (f"ảnh “{relative}” trỏ ra ngoài thư mục content/ (liên kết tượng trưng tới {os.path.realpath(full)}) "
+                "nên không được dùng (image resolves outside content/)")
+    if not os.path.isfile(full):  # a folder or a pipe would block or mislead Pillow
+        return f"không tìm thấy ảnh “content/{relative}” (image not found)"
+    try:
+        with Image.open(full) as picture:
+            width = picture.size[0]
+            picture.verify()
+    except Exception as error:  # Pillow raises many kinds for broken files
+        return f"không đọc được ảnh “content/{relative}”: {type(error).__name__} (unreadable image)"
+    if slot in slots and width < slots[slot]["width"]:
+        return (f"ảnh “{relative}” rộng {width} px, hẹp hơn vị trí “{slot}” ({slots[slot]['width']} px); "
+                "hãy dùng ảnh rộng hơn (image narrower than its slot)")
+    return None
 
 
 def load_banners(path, content_root, slots):
     """``(banners, problems)`` for the banners file at ``path``.
 
     ``slots`` maps slot name to its settings (``{"width": 300, ...}``).
-    A missing file is no problem: the site simply has no banners.
+    A missing file is no problem: the site simply has no banners. Every
+    message is printable as is: what the file brought is shown escaped.
     """
-    shown = os.path.relpath(path)
-    if not os.path.exists(path):
+    where = shown(os.path.relpath(path))
+    problems = []
+
+    def problem(line, message):
+        problems.append(Problem(where, line, shown(message)))
+
+    if not os.path.lexists(path):
         return [], []
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+    text, unreadable = read_banners_file(path, content_root)
+    if unreadable:
+        problem(*unreadable)
+        return [], problems
+    for found in structure_problems(text):
+        problem(*found)
+    if problems:
+        return [], problems
     try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        reason = getattr(error, "problem", None) or str(error)
-        return [], [Problem(shown, line, f"YAML không hợp lệ: {reason} — kiểm tra thụt lề và dấu “:” (invalid YAML)")]
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:  # e.g. a second document
+        problem(*_yaml_error(error))
+        return [], problems
     if root is None:
         return [], []
     if not isinstance(root, yaml.SequenceNode):
-        return [], [Problem(shown, root.start_mark.line + 1,
-                            "tệp phải là một danh sách banner, mỗi banner bắt đầu bằng “- id: ...” (must be a list)")]
-    banners, problems, seen = [], [], {}
-
-    def problem(line, message):
-        problems.append(Problem(shown, line, message))
-
+        problem(root.start_mark.line + 1, "tệp phải là một danh sách banner, mỗi banner bắt đầu bằng “- id: ...” "
+                                          "(must be a list)")
+        return [], problems
+    banners, seen = [], {}
     for position, node in enumerate(root.value):
         line = node.start_mark.line + 1
         if not isinstance(node, yaml.MappingNode):
             problem(line, "mỗi banner phải có dạng “khóa: giá trị” (each banner must be a mapping)")
             continue
-        values, lines = {}, {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            key_line = key_node.start_mark.line + 1
-            if key not in KEYS:
-                guess = difflib.get_close_matches(key, KEYS, n=1)
-                hint = f" — có phải “{guess[0]}”?" if guess else ""
-                problem(key_line, f"khóa không được hỗ trợ “{key}”{hint} (unknown key)")
-                continue
-            values[key] = _scalar(value_node)
-            lines[key] = key_line
+        values, lines = _mapping_values(node, problem)
         missing = [k for k in REQUIRED if values.get(k) in (None, "")]
         for key in missing:
             problem(line, f"banner thiếu khóa “{key}” (missing key {key})")
         if missing:
             continue
-        ok = True
+        before = len(problems)
         banner_id = str(values["id"])
         if not ID.match(banner_id):
             problem(lines["id"], f"id “{banner_id}” chỉ gồm chữ thường không dấu, số và “-” (invalid id)")
-            ok = False
         elif banner_id in seen:
             problem(lines["id"], f"id “{banner_id}” bị trùng với banner ở dòng {seen[banner_id]} (duplicate id)")
-            ok = False
         else:
             seen[banner_id] = lines["id"]
+        title = str(values["title"]).strip()
+        title_problem = _text_problem(title, "tiêu đề")
+        if title_problem:
+            problem(lines["title"], title_problem)
         slot = str(values["slot"])
         if slot not in slots:
             problem(lines["slot"], f"vị trí “{slot}” không có; dùng một trong: {', '.join(slots)} (unknown slot)")
-            ok = False
         link = values["link"]
-        if not is_safe_link(link):
+        try:
+            link = parse_link(link)
+        except LinkError as error:
             problem(lines["link"], (
-                f"liên kết “{str(link)[:60]}” không hợp lệ: chỉ dùng địa chỉ http:// hoặc https:// "
+                f"liên kết “{str(link)[:60]}” không hợp lệ, {error.reason}: chỉ dùng địa chỉ http:// hoặc https:// "
                 "hoặc đường dẫn trong trang bắt đầu bằng “/” (link must be http(s) or a site path)"
             ))
-            ok = False
         image = str(values["image"])
         relative = resolve_media_path(content_root, path, image)
         if relative is None:
             problem(lines["image"], f"ảnh “{image}” phải nằm trong thư mục content/ (image must be under content/)")
-            ok = False
         else:
             image = relative
-            try:
-                with Image.open(os.path.join(content_root, relative)) as picture:
-                    width = picture.size[0]
-                    picture.verify()
-            except FileNotFoundError:
-                problem(lines["image"], f"không tìm thấy ảnh “content/{relative}” (image not found)")
-                ok = False
-            except Exception as error:  # Pillow raises many kinds for broken files
-                problem(lines["image"], f"không đọc được ảnh “content/{relative}”: {type(error).__name__} (unreadable image)")
-                ok = False
-            else:
-                if slot in slots and width < slots[slot]["width"]:
-                    problem(lines["image"], (
-                        f"ảnh “{image}” rộng {width} px, hẹp hơn vị trí “{slot}” ({slots[slot]['width']} px); "
-                        "hãy dùng ảnh rộng hơn (image narrower than its slot)"
-                    ))
-                    ok = False
+            image_problem = _image_problem(content_root, relative, slot, slots)
+            if image_problem:
+                problem(lines["image"], image_problem)
         order = values.get("order", position)
         if not isinstance(order, int) or isinstance(order, bool):
             problem(lines.get("order", line), "order phải là số nguyên, ví dụ 10 (order must be an integer)")
-            ok = False
         moments = {}
         for key in ("start", "end"):
             if values.get(key) is None:
@@ -195,18 +273,16 @@ def load_banners(path, content_root, slots):
                 continue
             moments[key] = parse_moment(values[key], key == "end")
             if moments[key] is None:
-                problem(lines[key], f"{key}: “{values[key]}” không phải ngày hợp lệ; viết 2020-09-02 (date must be YYYY-MM-DD)")
-                ok = False
+                problem(lines[key], f"{key}: “{values[key]}” không phải ngày hợp lệ; viết 2020-09-02 "
+                                    "(date must be YYYY-MM-DD)")
         if moments.get("start") and moments.get("end") and moments["end"] <= moments["start"]:
             problem(lines["end"], "end phải sau start (end is before start)")
-            ok = False
         new_tab = values.get("new_tab", False)
         if not isinstance(new_tab, bool):
             problem(lines["new_tab"], "new_tab phải là true hoặc false (new_tab must be true or false)")
-            ok = False
-        if ok:
+        if len(problems) == before:
             banners.append(Banner(
-                id=banner_id, title=str(values["title"]), image=image, link=link, slot=slot,
+                id=banner_id, title=title, image=image, link=link, slot=slot,
                 order=order, start=moments["start"], end=moments["end"], new_tab=new_tab, line=line,
             ))
     return banners, sorted(problems)
