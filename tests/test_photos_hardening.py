@@ -581,23 +581,25 @@ def test_build_publishes_nothing_of_a_symlinked_photo(tmp_path):
 
     strict = publish_build(content, work)
     assert strict.returncode == 1 and "Traceback" not in strict.stdout, strict.stdout
-    for slug in ("matkhau", "ngoai"):  # Image: is line 5 of the header
-        assert (f"{os.path.relpath(content)}/articles/{slug}/index.md:5: ảnh 'anh.jpg': tệp ảnh nằm "
-                "ngoài thư mục content/ (có thể là liên kết tượng trưng), hãy chép ảnh thật vào thư mục "
-                "bài viết (file lies outside content/, symlinks resolved; copy the real photo in) — bài "
-                "viết này không được xuất bản cho đến khi sửa ảnh (article left out of the build)"
-                ) in strict.stdout.splitlines()
+    # Refused with path:line (Image: is line 5) by the first layer that
+    # sees it: content_check before Pelican reads anything, or, should a
+    # path get past it, the photo cache (whose own message is asserted in
+    # test_cache_refuses_symlinks_out_of_content_unopened).
+    for slug in ("matkhau", "ngoai"):
+        prefix = f"{os.path.relpath(content)}/articles/{slug}/index.md:5: "
+        assert [line for line in strict.stdout.splitlines()
+                if line.startswith(prefix) and "'anh.jpg'" in line and "content/" in line], strict.stdout
     assert snapshot(work / "output") == before  # refused: output/ as it was
 
-    preview = html_build(content, tmp_path / "preview")
-    assert "Traceback" not in preview.stdout, preview.stdout
+    preview = html_build(content, tmp_path / "preview", fatal=None)  # as make devserver
+    assert preview.returncode == 0 and "Traceback" not in preview.stdout, preview.stdout
     secret = Path("/etc/passwd").read_bytes()
     digest = sha(outside)[:16]
     for path in (tmp_path / "preview" / "output").rglob("*"):
         if path.is_file():
             assert not path.name.startswith(digest), path
             assert secret not in path.read_bytes(), path
-    assert preview.returncode == 0  # development: the rest of the site builds
+    # development: the rest of the site builds, the refused ones are not public
     assert (tmp_path / "preview" / "output" / page_url("mot")).is_file()
     assert not (tmp_path / "preview" / "output" / page_url("ngoai")).exists()
     assert not (tmp_path / "preview" / "output" / page_url("matkhau")).exists()
@@ -677,3 +679,34 @@ def test_hidden_page_gets_its_body_photos(tmp_path):
     assert files and all(name.startswith(digest[:16]) for name in files)
     for name in files:
         assert (work / "output" / "anh" / name).is_file(), name
+
+
+def test_glue_leaves_out_an_article_whose_photo_escapes_even_past_content_check(
+        escaping, tmp_path, opened, monkeypatch, caplog):
+    """Defence in depth: should resolve_media_path ever let an escaping
+    symlink through, the plugin still publishes nothing of it."""
+    import logging
+    import posixpath
+    from types import SimpleNamespace
+
+    import photos
+
+    content, outside = escaping
+    (content / "a" / "index.md").write_text("Title: A\nImage: anh.jpg\n\nx\n", encoding="utf-8")
+    monkeypatch.setattr(photos, "resolve_media_path",  # a naive join, as before the gate
+                        lambda root, source, ref: posixpath.join("a", ref))
+    photos._caches.clear()
+    instance = SimpleNamespace(metadata={"image": "anh.jpg"}, _content="",
+                               source_path=str(content / "a" / "index.md"))
+    settings = {"PATH": str(content), "CACHE_PATH": str(tmp_path / "cache"), "SITEURL": ""}
+    with caplog.at_level(logging.WARNING, logger="photos"):
+        kept = photos._process([instance], settings, str(tmp_path / "output"))
+    photos._caches.clear()
+    assert kept == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{os.path.relpath(content / 'a' / 'index.md')}:2: ảnh 'anh.jpg': tệp ảnh nằm ngoài thư mục "
+        "content/ (có thể là liên kết tượng trưng), hãy chép ảnh thật vào thư mục bài viết (file lies "
+        "outside content/, symlinks resolved; copy the real photo in) — bài viết này không được xuất "
+        "bản cho đến khi sửa ảnh (article left out of the build)"]
+    assert str(outside) not in opened
+    assert os.listdir(tmp_path / "output" / "anh") == []

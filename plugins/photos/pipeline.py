@@ -270,14 +270,15 @@ def _open_source(path, root):
     real path is opened, with O_NOFOLLOW, so the file checked is the file
     read. ``root=None`` (direct calls from tests and tools) skips the check.
     """
+    real = path
     if root is not None:
         if not real_path_inside(root, path):
             raise PhotoError("outside", path=path)
-        path = os.path.realpath(path)
+        real = os.path.realpath(path)
     try:
         # O_NONBLOCK: opening a FIFO named like a photo must not hang the
         # build (it is refused just below; regular files ignore the flag).
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO, a device
             os.close(fd)
             raise PhotoError("not-found", path=path)
