@@ -157,6 +157,11 @@ def site(tmp_path):
 @pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)],
                          ids=["umask-022", "umask-027"])
 def test_published_and_cached_photos_get_the_umask_modes(site, tmp_path, mask, file_mode, dir_mode):
+    make_photo(site / "banners" / "b.jpg", (700, 300), seed=9)
+    (site / "banners.yml").write_text(
+        "- id: thu-nghiem\n  title: Banner thử nghiệm\n  image: banners/b.jpg\n"
+        "  link: https://example.org\n  slot: sidebar\n  order: 10\n", encoding="utf-8")
+    banner_digest = sha(site / "banners" / "b.jpg")[:16]
     work = tmp_path / "w"
     with umask(mask):
         ok(html_build(site, work))
@@ -164,7 +169,9 @@ def test_published_and_cached_photos_get_the_umask_modes(site, tmp_path, mask, f
         ok(html_build(site, work))  # warm: everything comes from the cache
     anh = work / "output" / "anh"
     assert stat.S_IMODE(anh.stat().st_mode) == dir_mode
-    assert len(cold) == 2 * len(WIDTHS) + 2  # 3 widths + thumbnail, WebP + JPEG
+    banners = [name for name in cold if name.startswith(f"{banner_digest}-banner-")]
+    assert sorted(banners) == [f"{banner_digest}-banner-276.jpg", f"{banner_digest}-banner-552.jpg"]
+    assert len(cold) == 2 * len(WIDTHS) + 2 + 2  # 3 widths + thumbnail, WebP + JPEG; banner 1x, 2x
     for mode in (m for _, m in cold.values()):
         assert mode == file_mode
     for path in anh.iterdir():
