@@ -717,3 +717,61 @@ def test_glue_leaves_out_an_article_whose_photo_escapes_even_past_content_check(
         "bản cho đến khi sửa ảnh (article left out of the build)"]
     assert str(outside) not in opened
     assert os.listdir(tmp_path / "output" / "anh") == []
+
+
+def pelican_command(content, work):
+    """The command run_pelican runs for `make html`, to start it ourselves."""
+    import sys
+
+    return [sys.executable, "-m", "pelican", str(content), "-o", str(work / "output"),
+            "-s", str(ROOT / "pelicanconf.py"), "--log-handler", "plain",
+            "-e", f'CACHE_PATH="{work / "cache"}"', "--fatal", "errors"]
+
+
+def kill_when(command, ready):
+    """Start ``command``, SIGKILL it as soon as ``ready()`` holds (or when
+    it ends by itself)."""
+    import subprocess
+    import time
+
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        while process.poll() is None and not ready():
+            time.sleep(0.005)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, 9)  # the build and its photo workers
+        process.wait()
+
+
+def comparable(output):
+    """The site as readers get it; Pagefind's own files differ run to run."""
+    return {k: v for k, v in snapshot(output).items() if not k.startswith("pagefind/")}
+
+
+def test_build_killed_at_any_moment_of_photo_work_then_rebuilt_equals_a_clean_one(tmp_path):
+    content = new_site(tmp_path / "content")
+    for i in range(4):
+        article(content, f"b{i}")
+        make_photo(content / "articles" / f"b{i}" / "anh.jpg", (1600, 1000), seed=i * 30)
+    clean = tmp_path / "clean"
+    ok(html_build(content, clean))
+    expected = comparable(clean / "output")
+
+    def files(work):
+        folder = work / "cache" / "photos" / "files"
+        return len(os.listdir(folder)) if folder.is_dir() else 0
+
+    moments = {
+        "first rendition written": lambda work: files(work) >= 1,
+        "half the renditions": lambda work: files(work) >= 16,
+        "manifest written": lambda work: (work / "cache" / "photos" / "manifest.json").exists(),
+        "output being copied": lambda work: (work / "output.staging" / "anh").is_dir(),
+    }
+    for name, ready in moments.items():
+        work = tmp_path / name.replace(" ", "-")
+        kill_when(pelican_command(content, work), lambda: ready(work))
+        result = ok(html_build(content, work))
+        assert comparable(work / "output") == expected, name
+        assert "Traceback" not in result.stdout
