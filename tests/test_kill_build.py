@@ -1,15 +1,18 @@
 """A build killed at any moment never breaks the next one (issue 9).
 
 `make html` is killed (SIGKILL, its whole process group, as an OOM killer
-or a power cut would) at moments spread over one build's duration, from a
-cold cache and from a warm one; each time the next `make html` must
+or a power cut would) at 10 moments spread over one build's duration and 4
+times while Pelican writes its content cache, from a cold cache and from a
+warm one; each time the next `make html` must
 succeed and produce, file by file, the bytes of a clean build (Pagefind's
 own files excepted, README "Search"). A small content tree keeps this
 quick while exercising every writer: Pelican's content cache, the photo
 cache, the widget cache, the staging folder and the swap.
 """
 
+import functools
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -20,7 +23,7 @@ from conftest import write_article
 from PIL import Image
 from test_build_safety import make, make_project, pages_of
 
-KILLS = 12
+KILLS = 10
 
 
 def add_articles(content, count=4):
@@ -35,6 +38,21 @@ def add_articles(content, count=4):
             "ImageCaption": "Tiết mục văn nghệ",
         }, "## Hoạt động\n\nNhiều hoạt động văn hóa, thể thao diễn ra sôi nổi.\n")
         Image.new("RGB", (1600, 1000), (20 * number, 90, 160)).save(article.parent / "anh.jpg")
+
+
+def add_long_draft(content):
+    """A long draft (about 1.3 MB, rendered but never indexed) makes
+    Pelican's content cache big enough that writing it takes a few tenths
+    of a second, a window the kills below can hit."""
+    words = ["đại", "hội", "đảng", "bộ", "xã", "đồng", "tiến", "kết", "quả", "kinh", "nghiệm"]
+    pick = random.Random(9).choice  # varied text: gzip has real work to do
+    paragraphs = (" ".join(pick(words) for _ in range(80)) for _ in range(2500))
+    write_article(content / "articles" / "van-hoa-xa-hoi", "ban-thao-dai", {
+        "Title": "Bản thảo tư liệu lịch sử Đảng bộ",
+        "Date": "2020-06-01 08:00",
+        "Category": "Văn hóa - Xã hội",
+        "Status": "draft",
+    }, "\n\n".join(paragraphs) + "\n")
 
 
 def start(project):
@@ -53,6 +71,30 @@ def kill_after(project, delay):
     process.wait()
 
 
+def cache_state(project):
+    folder = project / "cache/pelican"
+    try:
+        return {(e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(folder) if "Readers" in e.name}
+    except OSError:
+        return set()
+
+
+def kill_while_writing_cache(project, extra):
+    """Kill ``extra`` seconds after Pelican starts writing its content cache:
+    the moment anything named *Readers* in the cache folder appears or
+    changes (Pelican's own file, or a temporary one beside it)."""
+    before = cache_state(project)
+    process = start(project)
+    while process.poll() is None and cache_state(project) == before:
+        time.sleep(0.001)
+    time.sleep(extra)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
 def forget_cache(project, cold):
     """Cold: no cache at all. Warm: the cache stays, but every article is
     read (and its cache entry written) again."""
@@ -67,6 +109,7 @@ def forget_cache(project, cold):
 def project(tmp_path):
     root = make_project(tmp_path / "portal")
     add_articles(root / "content")
+    add_long_draft(root / "content")
     return root
 
 
@@ -76,19 +119,24 @@ def test_a_killed_build_never_breaks_the_next(project):
     expected = pages_of(project / "output")
 
     forget_cache(project, cold=True)
-    began = time.monotonic()
+    began = time.time()
     timed = make(project, "html")
-    duration = time.monotonic() - began
+    duration = time.time() - began
     assert timed.returncode == 0 and pages_of(project / "output") == expected
+    # Spread over a build, then right as the content cache is being written
+    # (found by watching it: timing alone misses on a loaded machine).
+    kills = [(f"after {duration * (n + 1) / KILLS:.2f}s of {duration:.2f}s",
+              functools.partial(kill_after, project, duration * (n + 1) / KILLS)) for n in range(KILLS)]
+    kills += [(f"{extra}s into writing the content cache",
+               functools.partial(kill_while_writing_cache, project, extra)) for extra in (0, 0.005, 0.05, 0.2)]
 
     failures = []
-    for number in range(KILLS):
-        delay = duration * (number + 1) / KILLS
+    for number, (when, kill) in enumerate(kills):
         cold = number % 2 == 0
         forget_cache(project, cold)
-        kill_after(project, delay)
+        kill()
         result = make(project, "html")
-        moment = f"killed after {delay:.2f}s of {duration:.2f}s ({'cold' if cold else 'warm'} cache)"
+        moment = f"killed {when} ({'cold' if cold else 'warm'} cache)"
         if result.returncode != 0 or "Traceback" in result.stdout:
             failures.append(f"{moment}: next build failed:\n{result.stdout}")
         elif pages_of(project / "output") != expected:
