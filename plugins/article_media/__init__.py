@@ -4,9 +4,10 @@
 ``Attachments`` lists files beside the article, one ``file | title`` per
 line; each is published under ``tai-lieu/<article slug>/`` and listed as
 "File đính kèm" with its title, type and size, at a percent-encoded URL.
-``make check`` reports a missing file or a path leaving ``content/``; here
-such an entry is skipped, and a file whose real path leaves ``content/``
-(a symlink) is refused with a warning and never copied.
+``make check`` reports a missing file or a path leaving ``content/`` (a
+symlink included); here such an entry is skipped, and the real path is
+checked again just before the copy, so nothing outside ``content/`` is
+ever copied.
 """
 
 import hashlib
@@ -105,23 +106,6 @@ def attachment_target(base, slug, name):
     return target
 
 
-def find_on_disk(path):
-    """``path``, or the file of its folder whose name is the same in NFC
-    (a name typed NFD on one keyboard is the same name); ``None`` if none."""
-    if os.path.isfile(path):
-        return path
-    folder, name = os.path.split(path)
-    wanted = unicodedata.normalize("NFC", name)
-    try:
-        entries = sorted(os.listdir(folder or "."))
-    except OSError:
-        return None
-    for entry in entries:
-        if unicodedata.normalize("NFC", entry) == wanted and os.path.isfile(os.path.join(folder, entry)):
-            return os.path.join(folder, entry)
-    return None
-
-
 def checked_source(content_root, source, name=None):
     """``source`` if it may be published; AttachmentRefused if its real
     path (symlinks resolved) leaves ``content_root``: a symlink pulled with
@@ -174,16 +158,16 @@ def _attachments(instance):
     entries = attachment_entries(instance.metadata.get("attachments"))
     lines = attachment_lines(instance.source_path) if entries else {}
     for name, title in entries:
-        # make check reports a bad path, type or missing file; skip those.
+        # make check reports a bad path or type, a missing file or one whose
+        # real path leaves content/ (resolve_media_path gives None); skip those.
         path = resolve_media_path(root, instance.source_path, name)
         extension = os.path.splitext(name)[1].lower()
         if path is None or extension not in ATTACHMENT_KINDS:
             continue
-        source = find_on_disk(os.path.join(root, path))
-        if source is None:
+        source = os.path.join(root, path)
+        if not os.path.isfile(source):
             continue
         try:
-            checked_source(root, source, name)
             target = attachment_target(settings.get("ATTACHMENTS_URL", "tai-lieu"), instance.slug, path)
             unique_target(target, instance.attachments_list, name)
         except AttachmentRefused as refused:
@@ -210,7 +194,7 @@ def _publish(generator, content):
         name = item.get("name") or os.path.basename(item["source"])
         destination = os.path.join(generator.output_path, *item["target"].split("/"))
         try:
-            checked_source(generator.settings["PATH"], item["source"])
+            checked_source(generator.settings["PATH"], item["source"], name)
             if _written.setdefault(destination, item["source"]) != item["source"]:
                 raise AttachmentRefused(
                     f"tệp {name!r} trùng địa chỉ {item['target']!r} với tệp đính kèm của một bài khác "
