@@ -1018,8 +1018,9 @@ def test_no_published_site_counts_nothing_and_changes_nothing(tmp_path, real_sit
     missing = tmp_path / "output"
     result = make_stats(work, log, site=missing)
     assert result.returncode == 1
-    assert result.stderr == (f"stats: site folder {missing} not found: nothing counted, the new lines wait "
-                             "for the next run (build the site first, or give its folder with --site)\n")
+    assert result.stderr == (f"stats: site folder {missing} not found (or not a folder): nothing counted, "
+                             "the new lines wait for the next run (build the site first, or give its folder "
+                             "with --site)\n")
     assert list(work.iterdir()) == []
     missing.mkdir()  # an empty folder (a build that never finished) is no site either
     result = make_stats(work, log, site=missing)

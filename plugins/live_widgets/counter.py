@@ -303,7 +303,7 @@ class PublishedSite:
     def check(self) -> None:
         """Raise SiteError unless the folder holds a built site."""
         if not self.root.is_dir():
-            raise SiteError(f"site folder {self.root} not found")
+            raise SiteError(f"site folder {self.root} not found (or not a folder)")
         if not (self.root / "index.html").is_file():
             raise SiteError(f"site folder {self.root} has no index.html: not a built site")
 
