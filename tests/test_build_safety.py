@@ -332,3 +332,39 @@ def test_cache_write_is_atomic(tmp_path):
         write_cache(str(target), object())
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ArticlesGenerator-Readers"]
+
+
+def test_unwritable_parent_is_named(tmp_path, monkeypatch):
+    """As root (CI) nothing is unwritable, so the check itself is tested."""
+    import atomic_output
+
+    (tmp_path / "output").mkdir()
+    monkeypatch.setattr(atomic_output.os, "access", lambda path, mode: False)
+    with pytest.raises(atomic_output.OutputFolderError) as raised:
+        atomic_output.check_folders(str(tmp_path / "output"))
+    assert str(raised.value) == f"{os.path.relpath(tmp_path / 'output')}:1: " + (
+        "không ghi được vào thư mục chứa nó; hãy cho người dựng trang quyền ghi "
+        "(its folder is not writable: give the building user write access; "
+        "the published site was not changed)")
+
+
+def test_failed_swap_keeps_the_published_site(tmp_path, monkeypatch):
+    import atomic_output
+
+    output, staging = tmp_path / "output", tmp_path / "output.staging"
+    output.mkdir()
+    (output / "index.html").write_text("cũ", encoding="utf-8")
+    staging.mkdir()
+    (staging / "index.html").write_text("mới", encoding="utf-8")
+    real_rename = os.rename
+
+    def rename(source, destination):
+        if str(source) == str(staging):
+            raise OSError(28, "No space left on device")
+        real_rename(source, destination)
+
+    monkeypatch.setattr(atomic_output.os, "rename", rename)
+    with pytest.raises(OSError):
+        atomic_output.swap_in(str(staging), str(output))
+    assert (output / "index.html").read_text(encoding="utf-8") == "cũ"
+    assert not (tmp_path / "output.old").exists()

@@ -37,9 +37,12 @@ class OutputFolderError(Exception):
 NOT_A_FOLDER = ("đã có ở đây nhưng không phải là thư mục ({kind}); hãy xóa hoặc đổi tên nó rồi dựng lại "
                 "(exists but is {kind_en}, not a folder: remove or rename it, then build again; "
                 "the published site was not changed)")
-NOT_WRITABLE = ("không ghi được vào thư mục chứa nó ({reason}); hãy cho người dựng trang quyền ghi "
-                "(cannot be replaced, its folder is not writable: {reason}; give the building user "
-                "write access; the published site was not changed)")
+NOT_WRITABLE = ("không ghi được vào thư mục chứa nó; hãy cho người dựng trang quyền ghi "
+                "(its folder is not writable: give the building user write access; "
+                "the published site was not changed)")
+CANNOT_REPLACE = ("không thay được thư mục này ({reason}); hãy kiểm tra quyền ghi và chỗ trống trên đĩa "
+                  "rồi dựng lại (cannot replace it: {reason}; check write access and disk space, then "
+                  "build again; the published site was not changed)")
 KINDS = {"symlink": ("liên kết symlink", "a symlink"), "file": ("một tệp", "a file")}
 
 
@@ -60,7 +63,7 @@ def folder_problem(path):
         return NOT_A_FOLDER.format(kind=kind, kind_en=kind_en)
     parent = os.path.dirname(os.path.abspath(path))
     if not os.access(parent, os.W_OK | os.X_OK):
-        return NOT_WRITABLE.format(reason=f"{parent}: không có quyền / permission denied")
+        return NOT_WRITABLE
     return None
 
 
@@ -134,7 +137,7 @@ def _start_run(pelican):
     except OutputFolderError as err:
         _stop(err)
     except OSError as err:
-        _stop(Problem(os.path.relpath(pelican.output_path), 1, NOT_WRITABLE.format(reason=err)))
+        _stop(Problem(os.path.relpath(pelican.output_path), 1, CANNOT_REPLACE.format(reason=err.strerror)))
 
 
 def _publish(pelican):
@@ -146,7 +149,7 @@ def _publish(pelican):
     except OutputFolderError as err:
         _stop(err)
     except OSError as err:
-        _stop(Problem(os.path.relpath(err.filename or output), 1, NOT_WRITABLE.format(reason=err.strerror)))
+        _stop(Problem(os.path.relpath(err.filename or output), 1, CANNOT_REPLACE.format(reason=err.strerror)))
     logger.info("Published %s", output)
 
 
