@@ -59,7 +59,7 @@ def test_good_file(content):
     (("banners/a.jpg", "banners/khong-co.jpg"), 3, "không tìm thấy ảnh"),
     (("banners/a.jpg", "banners/hong.jpg"), 3, "không đọc được ảnh"),
     (("banners/a.jpg", "banners/hep.jpg"), 3, "hẹp hơn vị trí “lien-ket” (276 px)"),
-    (("banners/a.jpg", "../../etc/passwd"), 3, "phải nằm trong thư mục content/"),
+    (("banners/a.jpg", "../../etc/passwd"), 3, "ảnh “../../etc/passwd”: chỉ dùng tệp nằm trong thư mục content/"),
     (("order: 10", "strat: 2020-09-02"), 6, "khóa không được hỗ trợ “strat” — có phải “start”?"),
     (("order: 10", "order: mười"), 6, "order phải là số nguyên"),
     (("link: https://nhandan.vn", "link: ftp://nhandan.vn"), 4, "link must be http(s) or a site path"),
@@ -247,12 +247,12 @@ def test_make_banners_on_sample_content():
     assert "bao-nhan-dan" in result.stdout and "đang hiển thị" in result.stdout
 
 
-def test_upcoming_banner_appears_when_the_page_clock_passes_its_start(banner_site, tmp_path):
+def test_upcoming_banner_appears_when_the_page_clock_passes_its_start(banner_site, tmp_path, browser):
     """Built the evening before; no rebuild; the page shows it from midnight."""
-    from browser import chromium, new_page, serve
+    from browser import new_page, serve
 
     site = build(banner_site, tmp_path, extra=["-e", 'BANNERS_NOW="2020-09-01T20:00:00"'])
-    with serve(site.output) as base, chromium() as browser:
+    with serve(site.output) as base:
         watched = new_page(browser, 1280)
         page = watched.page
         page.clock.install(time=_moment("2020-09-01T23:59:00"))

@@ -15,7 +15,7 @@ import yaml
 from PIL import Image
 
 from content_check.rules import Problem
-from content_check.site import real_path_inside, resolve_media_path
+from content_check.site import MediaError, resolve_media
 from live_widgets.feeds import FeedError, read_text
 from live_widgets.safe_text import CONTROL, INVISIBLE, codepoints, shown
 from vi_locale.formatting import to_vn
@@ -168,9 +168,6 @@ def _mapping_values(node, problem):
 def _image_problem(content_root, relative, slot, slots):
     """Why the banner image ``relative`` (under content/) cannot be used, or None."""
     full = os.path.join(content_root, relative)
-    if not real_path_inside(content_root, full):
-        return (f"ảnh “{relative}” trỏ ra ngoài thư mục content/ (liên kết tượng trưng tới {os.path.realpath(full)}) "
-                "nên không được dùng (image resolves outside content/)")
     if not os.path.isfile(full):  # a folder or a pipe would block or mislead Pillow
         return f"không tìm thấy ảnh “content/{relative}” (image not found)"
     try:
@@ -225,13 +222,13 @@ def load_banners(path, content_root, slots):
         if not isinstance(node, yaml.MappingNode):
             problem(line, "mỗi banner phải có dạng “khóa: giá trị” (each banner must be a mapping)")
             continue
+        before = len(problems)
         values, lines = _mapping_values(node, problem)
         missing = [k for k in REQUIRED if values.get(k) in (None, "")]
         for key in missing:
             problem(line, f"banner thiếu khóa “{key}” (missing key {key})")
         if missing:
             continue
-        before = len(problems)
         banner_id = str(values["id"])
         if not ID.match(banner_id):
             problem(lines["id"], f"id “{banner_id}” chỉ gồm chữ thường không dấu, số và “-” (invalid id)")
@@ -239,7 +236,7 @@ def load_banners(path, content_root, slots):
             problem(lines["id"], f"id “{banner_id}” bị trùng với banner ở dòng {seen[banner_id]} (duplicate id)")
         else:
             seen[banner_id] = lines["id"]
-        title = str(values["title"]).strip()
+        title = str(values["title"]).strip(" \t\r\n")  # what a YAML block scalar leaves; anything else is judged
         title_problem = _text_problem(title, "tiêu đề")
         if title_problem:
             problem(lines["title"], title_problem)
@@ -255,12 +252,13 @@ def load_banners(path, content_root, slots):
                 "hoặc đường dẫn trong trang bắt đầu bằng “/” (link must be http(s) or a site path)"
             ))
         image = str(values["image"])
-        relative = resolve_media_path(content_root, path, image)
-        if relative is None:
-            problem(lines["image"], f"ảnh “{image}” phải nằm trong thư mục content/ (image must be under content/)")
+        try:
+            # the real path, symlinks followed, must stay inside content/
+            image = resolve_media(content_root, path, image)
+        except MediaError as error:
+            problem(lines["image"], f"ảnh “{image}”: {error.reason}")
         else:
-            image = relative
-            image_problem = _image_problem(content_root, relative, slot, slots)
+            image_problem = _image_problem(content_root, image, slot, slots)
             if image_problem:
                 problem(lines["image"], image_problem)
         order = values.get("order", position)
