@@ -375,3 +375,22 @@ def test_failed_swap_keeps_the_published_site(tmp_path, monkeypatch):
         atomic_output.swap_in(str(staging), str(output))
     assert (output / "index.html").read_text(encoding="utf-8") == "cũ"
     assert not (tmp_path / "output.old").exists()
+
+
+def test_static_and_attach_links_go_through_the_gate(project, secret):
+    """Files an article links with {static} or {attach} are copied by
+    Pelican too: same rules, documents allowed besides images."""
+    before = snapshot(project / "output")
+    article = project / "content/articles/xay-dung-dang/hoi-nghi/index.md"
+    (article.parent / "tai-lieu.svg").write_text(SVGS["script.svg"], encoding="utf-8")
+    (article.parent / "mat-khau.txt").symlink_to(secret / "passwd")
+    with article.open("a", encoding="utf-8") as handle:
+        handle.write("\n[Tài liệu]({static}tai-lieu.svg) và [mật khẩu]({attach}mat-khau.txt)\n")
+    result = make(project, "html")
+    allowed = "7z, csv, doc, docx, gif, ico, jpeg, jpg, mp3, mp4, odp, ods, odt, pdf, png, ppt, pptx, rar, rtf, txt, webp, xls, xlsx, zip"
+    assert_refused(project, "html", result, before,
+                   f"content/articles/xay-dung-dang/hoi-nghi/mat-khau.txt:1: {OUTSIDE.format(target=secret / 'passwd')}",
+                   "content/articles/xay-dung-dang/hoi-nghi/tai-lieu.svg:1: loại tệp «.svg» không được liên kết bằng "
+                   f"{{static}} hay {{attach}}; chỉ liên kết ảnh hoặc tài liệu ({allowed}). Ảnh SVG hãy xuất ra PNG "
+                   "(file type «.svg» cannot be published through a {static} or {attach} link, only "
+                   f"{allowed}: an SVG or page could run script on the site; export SVG as PNG)")

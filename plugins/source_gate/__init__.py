@@ -28,7 +28,7 @@ from pelican.generators import ArticlesGenerator, StaticGenerator, TemplatePages
 from content_check import report
 from content_check.rules import Problem
 
-from .gate import LINKED_TYPES, STATIC_TYPES, file_refusal, folder_refusal, walk
+from .gate import BAD_LINKED_TYPE, LINKED_TYPES, STATIC_TYPES, file_refusal, folder_refusal, walk
 
 # Context keys: one run's problems (by path) and those already printed,
 # shared by the run's generators.
@@ -81,7 +81,7 @@ def _gate_static_links(generator, generate_context):
     links = generator.context["static_links"]
     for relative in sorted(links):
         full = os.path.join(generator.path, relative)
-        reason = file_refusal(generator.path, full, LINKED_TYPES)
+        reason = file_refusal(generator.path, full, LINKED_TYPES, BAD_LINKED_TYPE)
         if reason:
             links.discard(relative)
             _refuse(generator, full, reason)

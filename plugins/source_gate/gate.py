@@ -46,6 +46,10 @@ NOT_REGULAR = ("không phải là một tệp thông thường; hãy xóa nó (n
 BAD_TYPE = ("loại tệp «{ext}» không được đăng từ thư mục này; chỉ đăng ảnh {allowed}. Ảnh SVG hãy "
             "xuất ra PNG (file type «{ext}» is not published from this folder, only {allowed}: "
             "an SVG or page could run script on the site; export SVG as PNG)")
+BAD_LINKED_TYPE = ("loại tệp «{ext}» không được liên kết bằng {{static}} hay {{attach}}; chỉ liên kết ảnh hoặc "
+                   "tài liệu ({allowed}). Ảnh SVG hãy xuất ra PNG (file type «{ext}» cannot be published "
+                   "through a {{static}} or {{attach}} link, only {allowed}: an SVG or page could run script "
+                   "on the site; export SVG as PNG)")
 BAD_CONTENT = ("tên tệp là ảnh «{ext}» nhưng nội dung không phải ảnh đó; hãy lưu lại ảnh đúng "
                "định dạng (named as a «{ext}» image but its content is not one: save it again "
                "in that format)")
@@ -55,10 +59,11 @@ def _allowed(types):
     return ", ".join(sorted(t.lstrip(".") for t in types))
 
 
-def file_refusal(content_root, path, types=None):
+def file_refusal(content_root, path, types=None, bad_type=BAD_TYPE):
     """Why ``path`` (absolute, or relative to the working folder) may not be
     read for the site, or ``None``. ``types`` (lower-case extensions with
-    the dot) limits the file types; ``None`` allows any."""
+    the dot) limits the file types, ``bad_type`` saying so; ``None``
+    allows any."""
     if not real_path_inside(content_root, path):
         return OUTSIDE.format(target=os.path.realpath(path))
     try:
@@ -71,7 +76,7 @@ def file_refusal(content_root, path, types=None):
         return None
     ext = os.path.splitext(path)[1].lower()
     if ext not in types:
-        return BAD_TYPE.format(ext=ext or os.path.basename(path), allowed=_allowed(types))
+        return bad_type.format(ext=ext or os.path.basename(path), allowed=_allowed(types))
     if ext in IMAGE_MAGIC:
         return _content_refusal(path, ext)
     return None
