@@ -342,3 +342,12 @@ def test_banners_yml_symlinked_outside_content_is_refused(site, tmp_path, target
     result = run_pelican(content, tmp_path / "output")
     assert result.returncode != 0 and expected in result.stdout.splitlines()
     assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize("change,line,message", [
+    ("start: 2020-02-30", 7, "start: “2020-02-30” không phải ngày hợp lệ; viết 2020-09-02 (date must be YYYY-MM-DD)"),
+    ("end: 9999-12-31", 7, "end: “9999-12-31” không phải ngày hợp lệ; viết 2020-09-02 (date must be YYYY-MM-DD)"),
+    ("new_tab: 2020-13-01", 7, "new_tab phải là true hoặc false (new_tab must be true or false)"),
+])
+def test_values_yaml_cannot_construct_are_problems_not_tracebacks(content, change, line, message):
+    assert problems_of(content, GOOD + f"  {change}\n") == ([], [(line, message)])

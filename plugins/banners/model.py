@@ -58,8 +58,15 @@ class Banner:
 
 
 def parse_moment(value, is_end):
-    """A YAML date or ``YYYY-MM-DD HH:MM`` in Vietnam time. A bare ``end``
-    date means the banner shows through that whole day."""
+    """A YAML date or ``YYYY-MM-DD HH:MM`` in Vietnam time, or None. A bare
+    ``end`` date means the banner shows through that whole day."""
+    try:
+        return _moment(value, is_end)
+    except OverflowError:  # 9999-12-31: the day after, or the shift to Vietnam time, has no year
+        return None
+
+
+def _moment(value, is_end):
     if isinstance(value, datetime.datetime):
         moment = value
     elif isinstance(value, datetime.date):
@@ -83,8 +90,15 @@ def parse_moment(value, is_end):
 
 
 def _scalar(node):
-    # only after structure_problems(): no tag, no alias, a plain value
-    return yaml.safe_load(yaml.serialize(node)) if node is not None else None
+    """The value of a plain scalar (only after structure_problems(): no
+    tag, no alias); one YAML cannot construct, such as the date
+    ``2020-02-30``, stays the text written, for the rules to judge."""
+    if node is None:
+        return None
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except (ValueError, OverflowError, yaml.YAMLError):
+        return node.value
 
 
 def _yaml_error(error):
