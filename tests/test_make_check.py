@@ -1,5 +1,6 @@
 """`make check` and `make article`: one test per rule, on small content trees."""
 
+import os
 import subprocess
 import sys
 
@@ -257,3 +258,42 @@ def test_static_links_to_photos_are_refused(site):
     article(body="Đoạn một.\n\n![Ảnh]({static}anh.jpg \"Chú thích\")\n")
     found = messages()
     assert any(":11: ảnh '{static}anh.jpg'" in m and "original photo" in m for m in found), found
+
+
+HOSTILE_BODIES = {
+    # shape: (body, line of the first bad piece, message)
+    "unclosed-tags": ("Đoạn đầu.\n\n" + "<a " * 20_000, 9, (
+        "có 20000 thẻ HTML mở bằng “<” mà không đóng bằng “>” (quá 20), thường do dán nhầm; hãy sửa "
+        "hoặc xóa chúng — tệp chưa được xử lý (too many unclosed HTML tags: 20000; file refused before "
+        "rendering)")),
+    "nested-brackets": ("[" * 5000 + "x" + "]" * 5000, 7, (
+        "dấu “[” lồng nhau quá 10 lớp; hãy sửa hoặc xóa chúng — tệp chưa được xử lý "
+        "(brackets nested deeper than 10; file refused before rendering)")),
+    "unclosed-links": ("Đoạn.\n\n" + "[x](" * 5000, 9, (
+        "có 5000 liên kết “](” không có dấu “)” đóng (quá 20); hãy sửa hoặc xóa chúng — tệp chưa được "
+        "xử lý (too many unclosed links: 5000; file refused before rendering)")),
+    "code-blocks": ("Đoạn.\n\n" + "~~~\n" * 400, 9, (
+        "có 200 khối mã (dòng ``` hoặc ~~~, hay đoạn thụt vào 4 dấu cách) — quá 100; hãy xóa các dấu "
+        "cách ở đầu đoạn và các dòng ``` thừa — tệp chưa được xử lý (too many code blocks: 200; file "
+        "refused before rendering)")),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE_BODIES))
+def test_markup_markdown_cannot_render_in_linear_time_is_refused(site, tmp_path, shape):
+    """One message with the line, in make check and in the build (which
+    leaves the file out before Markdown sees it); never minutes."""
+    from conftest import new_content, run_pelican
+
+    tiny_content = new_content(tmp_path / "build" / "content")
+    body, line, message = HOSTILE_BODIES[shape]
+    _, article, messages = site
+    path = article(body=body, photos=(), Image=None, ImageCaption=None)
+    expected = f"content/articles/xay-dung-dang/dai-hoi/index.md:{line}: {message}"
+    assert messages() == [expected]
+    built = write_article(tiny_content / "articles", "bai", {k: v for k, v in HEADER.items()
+                                                             if k not in ("Image", "ImageCaption")}, body)
+    result = run_pelican(tiny_content, tmp_path / "output", fatal=None)
+    assert result.returncode == 0 and "Traceback" not in result.stdout, result.stdout
+    assert f"{os.path.relpath(built, ROOT)}:{line}: {message}" in result.stdout
+    assert not list((tmp_path / "output").rglob("dai-hoi-dang-bo-xa-dong-tien.html"))

@@ -347,14 +347,19 @@ def check_site(settings, documents=None, build=False):
         documents = read_documents(settings, problems, symlinks=not build)
     known = site_urls(documents, settings)
     owners = {}
-    render_text = None
+    cache = render_text = None
     if not build:
-        from .render import renderer
+        from .markup_cache import MarkupCache, code_stamp
+        from .render import markdown_settings, renderer
+
         render_text = renderer(settings)
+        cache = MarkupCache(settings.get("CACHE_PATH"), code_stamp(markdown_settings(settings)))
     for document in documents:
         problems.extend(document.problems)
-        if render_text:
-            problems.extend(markup_problems(document.path, document.text, render_text))
+        if cache:
+            found = cache.get(document.text, lambda: [
+                (p.line, p.message) for p in markup_problems(document.path, document.text, render_text)])
+            problems.extend(Problem(document.path, line, message) for line, message in found)
         problems.extend(check_media(document, settings))
         problems.extend(check_links(document, settings, known))
         url = document.url
@@ -366,4 +371,6 @@ def check_site(settings, documents=None, build=False):
                 ), "error"))
             else:
                 owners[url] = document.path
+    if cache:
+        cache.save()
     return sorted(problems)

@@ -33,6 +33,12 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_UNCLOSED_TAGS = 20
 MAX_BRACKET_DEPTH = 10
 MAX_UNCLOSED_LINKS = 20
+# Each code block costs Pygments a language guess (5-8 ms): 60 KB of "~~~"
+# lines took 38 s. A news article has a few at most; a paragraph indented
+# by four spaces (pasted from Word) is a code block too.
+MAX_CODE_BLOCKS = 100
+_FENCE_LINE = re.compile(r"^[ ]{0,3}(?:```|~~~)", re.M)
+_INDENTED_BLOCK = re.compile(r"\n[ \t]*\n(?: {4}|\t)[ \t]*\S")
 _TAG_TOKENS = re.compile(r"<[A-Za-z/!?]|>")
 _LINK_TOKENS = re.compile(r"\]\(|\)|\n[ \t]*\n")
 _BRACKETS = re.compile(r"[\[\]]")
@@ -105,6 +111,15 @@ def markup_hazard(text):
             f"có {len(links)} liên kết “](” không có dấu “)” đóng (quá {MAX_UNCLOSED_LINKS}); hãy sửa "
             f"hoặc xóa chúng — tệp chưa được xử lý (too many unclosed links: {len(links)}; "
             "file refused before rendering)")
+    fences = len(_FENCE_LINE.findall(text)) if "```" in text or "~~~" in text else 0
+    blocks = (fences + 1) // 2 + len(_INDENTED_BLOCK.findall(text))
+    if blocks > MAX_CODE_BLOCKS:
+        fence, indented = _FENCE_LINE.search(text), _INDENTED_BLOCK.search(text)
+        first = min(([fence.start()] if fence else []) + ([indented.end() - 1] if indented else []))
+        return first, (
+            f"có {blocks} khối mã (dòng ``` hoặc ~~~, hay đoạn thụt vào 4 dấu cách) — quá {MAX_CODE_BLOCKS}; "
+            "hãy xóa các dấu cách ở đầu đoạn và các dòng ``` thừa — tệp chưa được xử lý "
+            f"(too many code blocks: {blocks}; file refused before rendering)")
     return None
 
 

@@ -1,0 +1,93 @@
+"""``make check``'s memory of the sanitiser's verdict on each file.
+
+Rendering every article as the build does (so that ``make check`` reports
+exactly what the build's sanitiser removes) costs about 10 ms an article;
+on a 5,000-article site a second run would wait a minute for nothing. The
+verdict is a pure function of the file's text and of the rendering code,
+so it is remembered by the hash of both: a changed file, Markdown, nh3,
+Pygments or our rendering code makes a new key. The file is rewritten
+atomically with only the entries this run used; an unreadable one is
+discarded with a warning.
+"""
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+
+FILE = "content-check-markup.json"
+
+
+def code_stamp(settings):
+    """Identity of everything that shapes the rendered fragments."""
+    from importlib.metadata import version
+
+    import article_media.figures
+    import vi_locale
+
+    from . import render, sanitiser, source
+
+    digest = hashlib.sha256()
+    for package in ("markdown", "nh3", "pygments", "pelican"):
+        digest.update(f"{package}={version(package)};".encode())
+    for module in (sanitiser, render, source, article_media.figures, vi_locale):
+        with open(module.__file__, "rb") as handle:
+            digest.update(handle.read())
+    markdown = settings.get("MARKDOWN", {})
+    names = sorted(e if isinstance(e, str) else type(e).__name__ for e in markdown.get("extensions", []))
+    digest.update(json.dumps([names, markdown.get("extension_configs", {}), markdown.get("output_format"),
+                              list(settings.get("FORMATTED_FIELDS", []))], sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+class MarkupCache:
+    def __init__(self, folder, stamp):
+        self.path = os.path.join(folder, FILE) if folder else None
+        self.stamp = stamp
+        self.old, self.new = self._load(), {}
+
+    def _load(self):
+        if not self.path or not os.path.exists(self.path):
+            return {}
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            entries = data["entries"] if data.get("stamp") == self.stamp else {}
+            if not isinstance(entries, dict):
+                raise ValueError("entries is not an object")
+            return entries
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            print(f"make check: bỏ qua bộ nhớ đệm hỏng {self.path} ({error}); sẽ tạo lại "
+                  f"(unreadable cache discarded, rebuilt)", file=sys.stderr)
+            return {}
+
+    @staticmethod
+    def key(text):
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, text, compute):
+        """``compute()``'s ``[(line, message)]`` for ``text``, remembered."""
+        key = self.key(text)
+        found = self.old.get(key)
+        valid = isinstance(found, list) and all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[0], int) and isinstance(p[1], str) for p in found)
+        if not valid:
+            found = [[line, message] for line, message in compute()]
+        self.new[key] = found
+        return [(line, message) for line, message in found]
+
+    def save(self):
+        if not self.path or self.new == self.old:
+            return
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".markup-", suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"stamp": self.stamp, "entries": self.new}, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time next run
