@@ -297,3 +297,139 @@ def test_markup_markdown_cannot_render_in_linear_time_is_refused(site, tmp_path,
     assert result.returncode == 0 and "Traceback" not in result.stdout, result.stdout
     assert f"{os.path.relpath(built, ROOT)}:{line}: {message}" in result.stdout
     assert not list((tmp_path / "output").rglob("dai-hoi-dang-bo-xa-dong-tien.html"))
+
+
+ARTICLE_PATH = "content/articles/xay-dung-dang/dai-hoi/index.md"
+NOT_UTF8 = ("tệp không phải mã UTF-8 (byte 0x{byte:02x} không đọc được); hãy mở tệp và lưu lại với bảng "
+            "mã UTF-8 (file is not UTF-8: save it as UTF-8)")
+CONTROL = ("tệp chứa ký tự điều khiển U+{code:04X}, thường do dán từ PDF hay bảng tính; hãy xóa ký tự đó "
+           "(control character U+{code:04X} in file)")
+
+
+@pytest.mark.parametrize("encode,line,message", [
+    # Windows-1258 (an old Vietnamese editor): "Văn hóa" in the Category line
+    (lambda t: t.encode().replace("Xây dựng Đảng".encode(), "V\u0103n h\u00f3a".encode("cp1258")), 3,
+     NOT_UTF8.format(byte=0xe3)),
+    (lambda t: t.replace("Nội dung.", "Nội\x00dung.").encode(), 7, CONTROL.format(code=0)),
+    (lambda t: t.replace("H. Sơn", "H.\x1b[31m Sơn").encode(), 4, CONTROL.format(code=0x1B)),
+    (lambda t: t.replace("Nội dung.", "Nội\x85dung.").encode(), 7, CONTROL.format(code=0x85)),
+    (lambda t: t.encode("utf-16"), 1, NOT_UTF8.format(byte=0xff)),
+])
+def test_unreadable_text_is_one_message_in_check_and_build(site, tmp_path, encode, line, message):
+    from conftest import new_content, run_pelican
+
+    _, article, messages = site
+    path = article(photos=(), Image=None, ImageCaption=None)
+    data = encode(path.read_text(encoding="utf-8"))
+    path.write_bytes(data)
+    expected = f"{ARTICLE_PATH}:{line}: {message}"
+    assert messages() == [expected]
+    content = new_content(tmp_path / "build" / "content")
+    built = content / "articles" / "bai" / "index.md"
+    built.parent.mkdir(parents=True)
+    built.write_bytes(data)
+    for fatal in (None, "errors"):  # make devserver, make html
+        result = run_pelican(content, tmp_path / "build" / "output", fatal=fatal)
+        assert "Traceback" not in result.stdout
+        assert f"{os.path.relpath(built, ROOT)}:{line}: {message}" in result.stdout
+        assert (result.returncode != 0) == (fatal == "errors")
+    assert not (tmp_path / "build" / "output" / "xay-dung-dang").exists()  # the article is left out
+
+
+@pytest.mark.parametrize("slug", ["../../../tmp/x", "a/b", "Đại-hội", "bai viet", "bai--viet", "-x"])
+def test_slug_must_be_an_address(site, slug):
+    _, article, messages = site
+    article(Slug=slug)
+    assert messages() == [
+        f"{ARTICLE_PATH}:8: Slug: {slug!r} chỉ được gồm chữ thường không dấu a-z, chữ số 0-9 và dấu gạch "
+        "ngang, ví dụ dai-hoi-dang-bo-xa-dong-tien (Slug may hold only a-z, 0-9 and single hyphens)"]
+
+
+def test_a_bad_slug_never_writes_outside_output_in_a_preview(tiny_content, tmp_path):
+    from conftest import run_pelican
+
+    write_article(tiny_content / "articles", "bai", dict(
+        {k: v for k, v in HEADER.items() if k not in ("Image", "ImageCaption")}, Slug="../../thoat-ra"))
+    result = run_pelican(tiny_content, tmp_path / "site" / "output", fatal=None)
+    assert result.returncode == 0 and "Traceback" not in result.stdout
+    assert (tmp_path / "site" / "output" / "ban-nhap" / "thoat-ra.html").exists()
+    assert not list(tmp_path.rglob("thoat-ra.html"))[1:]
+
+
+@pytest.mark.parametrize("date,problem", [
+    ("9999-12-31", True), ("2099-01-01 08:00", True), ("1929-12-31", True),
+    ("1930-01-01", False), ("2020-03-23 08:15", False),
+])
+def test_implausible_dates_are_refused(site, date, problem):
+    from content_check.rules import check_header
+    import datetime
+
+    _, article, messages = site
+    article(Date=date)
+    expected = (f"{ARTICLE_PATH}:2: Date: {date!r} không hợp lý: ngày phải từ 01/01/1930 đến chậm nhất ngày "
+                f"mai (")
+    found = [m for m in messages() if m.startswith(expected)]
+    assert len(found) == int(problem), messages()
+    # the rule, with a fixed today: tomorrow is fine, the day after is not
+    today = datetime.datetime(2026, 12, 2, 9, 0)
+    text = "Title: x\nDate: {}\nCategory: Xây dựng Đảng\n\nx\n"
+    assert check_header("a.md", text.format("2026-12-03 09:00"), today=today) == []
+    assert check_header("a.md", text.format("2026-12-03 09:01"), today=today)[0].message.endswith(
+        "(03/12/2026); kiểm tra lại năm (Date must be between 1930-01-01 and tomorrow)")
+
+
+def test_file_names_match_whatever_their_normalisation(site, tmp_path):
+    """A photo saved as NFD on disk (macOS, some zip tools) and named in
+    NFC by the article, and the other way round, are the same file."""
+    import unicodedata
+
+    from content_check.site import resolve_media_path
+
+    _, article, messages = site
+    nfc_name, nfd_name = "ảnh-đại-hội.jpg", unicodedata.normalize("NFD", "ảnh-đại-hội.jpg")
+    doc = unicodedata.normalize("NFD", "tài-liệu.pdf")
+    path = article(photos=(nfd_name,), Image=nfc_name,
+                   Attachments=unicodedata.normalize("NFC", doc) + " | Tài liệu")
+    (path.parent / doc).write_bytes(b"%PDF-1.4")
+    assert messages() == []
+    root = "content"
+    assert resolve_media_path(root, str(path), nfc_name) == f"articles/xay-dung-dang/dai-hoi/{nfd_name}"
+    (path.parent / nfd_name).rename(path.parent / nfc_name)
+    assert resolve_media_path(root, str(path), nfd_name) == f"articles/xay-dung-dang/dai-hoi/{nfc_name}"
+
+
+def test_symlinks_out_of_content_are_refused_by_make_check(site, tmp_path):
+    from content_check.site import resolve_media_path
+
+    secret = tmp_path / "host-etc"
+    secret.mkdir()
+    (secret / "passwd").write_text("root:x:0:0\n", encoding="utf-8")
+    Image.new("RGB", (8, 8)).save(secret / "anh.jpg")
+    _, article, messages = site
+    path = article(photos=(), Attachments="ke-hoach.pdf | Kế hoạch", Image="anh.jpg",
+                   body="[tệp]({static}ke-hoach.pdf) và [ảnh](/images/lien-ket.pdf)\n")
+    (path.parent / "ke-hoach.pdf").symlink_to(secret / "passwd")
+    (path.parent / "anh.jpg").symlink_to(secret / "anh.jpg")
+    images = path.parents[3] / "images"
+    images.mkdir()
+    (images / "lien-ket.pdf").symlink_to(secret / "passwd")
+    other = path.parents[1] / "mat-khau"
+    other.mkdir()
+    (other / "index.md").symlink_to(secret / "passwd")
+
+    def symlink(key, name, target):
+        return (f"{key}: đường dẫn {name!r} không được phép — là liên kết tượng trưng (symlink) trỏ ra ngoài "
+                f"thư mục content/, tới {target}; hãy thay nó bằng chính tệp đó (a symlink leading outside "
+                f"content/, to {target}: replace it with the file itself)")
+    assert messages() == [
+        f"{ARTICLE_PATH}:6: {symlink('Image', 'anh.jpg', secret / 'anh.jpg')}",
+        f"{ARTICLE_PATH}:8: {symlink('Attachments', 'ke-hoach.pdf', secret / 'passwd')}",
+        f"{ARTICLE_PATH}:10: liên kết tới trang không tồn tại '/images/lien-ket.pdf': kiểm tra lại địa chỉ "
+        "(link to a page that does not exist)",
+        f"{ARTICLE_PATH}:10: liên kết tới tệp không tồn tại '{{static}}ke-hoach.pdf' (link to a missing file)",
+        f"content/articles/xay-dung-dang/mat-khau/index.md:1: là liên kết (symlink) trỏ ra ngoài thư mục "
+        f"content/, tới {secret / 'passwd'}; hãy thay nó bằng chính tệp đó hoặc xóa nó (a symlink leading "
+        f"outside content/, to {secret / 'passwd'}: replace it with the file itself or remove it; nothing "
+        "of it is published)",
+    ]
+    assert resolve_media_path("content", str(path), "ke-hoach.pdf") is None
