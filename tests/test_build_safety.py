@@ -6,6 +6,7 @@ import gzip
 import os
 import pickle
 import shutil
+import signal
 import stat
 import subprocess
 from pathlib import Path
@@ -394,3 +395,64 @@ def test_static_and_attach_links_go_through_the_gate(project, secret):
                    f"{{static}} hay {{attach}}; chỉ liên kết ảnh hoặc tài liệu ({allowed}). Ảnh SVG hãy xuất ra PNG "
                    "(file type «.svg» cannot be published through a {static} or {attach} link, only "
                    f"{allowed}: an SVG or page could run script on the site; export SVG as PNG)")
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_make_devserver_serves_nothing_refused(project, secret):
+    """`make devserver` (not fatal) builds the rest of the site and serves
+    none of what the gate refused; the refusal is printed."""
+    import http.client
+    import time
+    import urllib.error
+    import urllib.request
+
+    images = project / "content/images"
+    (images / "etc").symlink_to(secret, target_is_directory=True)
+    (images / "script.svg").write_text(SVGS["script.svg"], encoding="utf-8")
+    shutil.rmtree(project / "output")
+    port = free_port()
+    log = project / "devserver.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(["make", "-s", "-o", ".venv/.site-requirements", "devserver", f"PORT={port}"],
+                                  cwd=project, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (project / "output/index.html").exists() and time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text(encoding="utf-8")
+            time.sleep(0.2)
+
+        def status(path):
+            """The answer's status; Pelican's server closes the connection
+            without one for a file it does not have ("not served")."""
+            for _ in range(100):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}", timeout=10) as response:
+                        return response.status
+                except urllib.error.HTTPError as err:
+                    return err.code
+                except http.client.RemoteDisconnected:
+                    return "not served"
+                except (ConnectionRefusedError, urllib.error.URLError):
+                    time.sleep(0.2)  # the server is still starting
+            raise AssertionError("devserver did not answer")
+
+        assert status("index.html") == 200
+        assert status(PAGE) == 200
+        assert status("images/emblem.png") == 200
+        assert status("images/etc/passwd") == "not served"
+        assert status("images/script.svg") == "not served"
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    printed = log.read_text(encoding="utf-8")
+    assert f"content/images/etc:1: {FOLDER_OUTSIDE.format(target=secret)}" in printed.splitlines()
+    assert f"content/images/script.svg:1: {BAD_TYPE.format(ext='.svg')}" in printed.splitlines()
+    assert not marker_in(project / "output")
+    assert not (project / "output/images/script.svg").exists()
