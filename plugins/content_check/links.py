@@ -36,11 +36,6 @@ def url_scheme(url):
     return match.group(1) if match else None
 
 
-def is_unsafe_url(url):
-    scheme = url_scheme(url)
-    return scheme is not None and scheme not in SAFE_SCHEMES
-
-
 def find_links(text, first_line=1):
     """``(line, kind, url, text, title)`` for every link and image in
     ``text`` (whose first line is ``first_line``).
