@@ -299,32 +299,38 @@ def test_a_covid_source_symlinked_outside_content_is_refused(widget_site, tmp_pa
 
 
 def test_python_and_browser_agree_on_invisible_and_control_characters(browser):
-    """Every code point through live-widgets.js's own two expressions and
-    through safe_text's, in Chromium: the page and the build must agree."""
-    import re
-
-    script = (ROOT / "theme/static/js/live-widgets.js").read_text(encoding="utf-8")
-    ctl = re.search(r"var ctl = (/.*?/),\n", script).group(1)
-    hide = re.search(r"hide = (/.*?/g);\n", script).group(1)
+    """Every code point through live-widgets.js's own clean() and through
+    safe_text's expressions, in Chromium: the page and the build agree."""
     from browser import new_page
 
+    script = (ROOT / "theme/static/js/live-widgets.js").read_text(encoding="utf-8")
+    clean = script[script.index("  var hide = "):script.index("  function num(")]
     watched = new_page(browser, 800)
     js = watched.page.evaluate(f"""() => {{
-        const ctl = {ctl}, hide = {hide}, controls = [], hidden = [];
+        {clean}
+        const refused = [], hidden = [], odd = [];
         for (let c = 0; c < 0x110000; c++) {{
             if (c >= 0xd800 && c < 0xe000) continue;
             const s = String.fromCodePoint(c);
-            if (ctl.test(s)) controls.push(c);
-            if (s.replace(hide, '') === '') hidden.push(c);
+            let out;
+            try {{ out = clean('a' + s + 'b'); }} catch (e) {{ refused.push(c); continue; }}
+            if (out === 'ab') hidden.push(c); else if (out !== 'a' + s + 'b') odd.push(c);
         }}
-        return {{controls, hidden, lone: ctl.test('a\\ud800b') && ctl.test('\\udc00') && !ctl.test('\\ud83d\\ude00')}};
+        const refuses = v => {{ try {{ clean(v); return false; }} catch (e) {{ return true; }} }};
+        const keyed = clean(JSON.parse('{{"__proto__": {{"cases": 1}}, "k\\u202e": ["x\\u200by"]}}'));
+        return {{refused, hidden, odd,
+                 lone: [refuses('a\\ud800b'), refuses('\\udc00'), refuses({{k: ['\\ud800']}}),
+                        refuses('\\ud83d\\ude00'), refuses({{k: ['a\\u001bb']}})],
+                 keyed: [Object.keys(keyed), keyed.k, 'cases' in keyed]}};
     }}""")
     watched.context.close()
-    python_controls = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000 and CONTROL.match(chr(c))]
+    python_refused = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000 and CONTROL.match(chr(c))]
     python_hidden = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000 and INVISIBLE.match(chr(c))]
-    assert js["controls"] == python_controls
+    assert js["refused"] == python_refused
     assert js["hidden"] == python_hidden
-    assert js["lone"] is True
+    assert js["odd"] == []
+    assert js["lone"] == [True, True, True, False, True]
+    assert js["keyed"] == [["__proto__", "k"], ["xy"], False]
 
 
 def test_browser_renders_a_bidi_name_as_the_build_does(browser, widget_site, tmp_path):

@@ -117,6 +117,8 @@ def structure_problems(text):
     found, depth = [], 0
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if len(found) >= 50:  # a file of nothing but aliases: fifty lines say enough
+                break
             line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent):
                 found.append((line, f"không dùng bí danh YAML “*{event.anchor}”; hãy viết đầy đủ giá trị "

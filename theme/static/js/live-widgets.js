@@ -9,16 +9,19 @@
   function each(q, f) { [].forEach.call(d.querySelectorAll(q), f); }
   function ok(v) { return typeof v == 'number' && v >= 0 && v % 1 === 0 && v < 9e15; }
   // clean() mirrors feeds.clean_strings on every string of a feed, keys
-  // too: a control character or lone surrogate refuses the feed, invisible
-  // characters (INVISIBLE_RANGES in live_widgets/safe_text.py; U+202E turns
-  // "1.234" into "432.1") are removed.
-  var ctl = /[\0-\x1f\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[\udc00-\udfff]/,
-    hide = /[\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]|\ud804[\udcbd\udccd]|\ud80d[\udc30-\udc3f]|\ud82f[\udca0-\udca3]|\ud834[\udd73-\udd7a]|[\udb40-\udb43][\udc00-\udfff]/g;
+  // too: a control character or a lone surrogate (encodeURIComponent
+  // throws on one) refuses the feed; invisible characters (INVISIBLE_RANGES
+  // in live_widgets/safe_text.py; U+202E turns "1.234" into "432.1") go.
+  // Objects are rebuilt without a prototype: a "__proto__" key stays a key.
+  var hide = /[\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]|\ud804[\udcbd\udccd]|\ud80d[\udc30-\udc3f]|\ud82f[\udca0-\udca3]|\ud834[\udd73-\udd7a]|[\udb40-\udb43][\udc00-\udfff]/g;
   function clean(v) {
-    var o, k;
-    if (typeof v == 'string') { if (ctl.test(v)) throw 0; return v.replace(hide, ''); }
-    if (!v || typeof v != 'object') return v;
-    o = Array.isArray(v) ? [] : Object.create(null);  // a "__proto__" key stays a key
+    var o = Array.isArray(v) ? [] : Object.create(null), k;
+    if (typeof v == 'string') {
+      if (/[\0-\x1f\x7f-\x9f]/.test(v)) throw 0;
+      return encodeURIComponent(v) && v.replace(hide, '');
+    }
+    // a number, true, false or null
+    if (Object(v) !== v) return v;
     for (k in v) o[clean(k)] = clean(v[k]);
     return o;
   }
@@ -46,14 +49,14 @@
       t.getUTCDate() + '/' + (t.getUTCMonth() + 1) + '/' + t.getUTCFullYear();
   }
   function line(r) {
-    var a = [], t, n = 0;
+    var a = [], t, n = 0, m = typeof r.name == 'string' && r.name.trim();
     ['cases', 'deaths', 'recovered'].forEach(function (k) { if (k in r) { if (!ok(r[k])) throw 0; n++; } });
-    if (typeof r.name != 'string' || !r.name.trim() || !n) throw 0;
+    if (!m || !n) throw 0;
     if ('cases' in r) a.push(num(r.cases) + ' người mắc');
     if ('deaths' in r) a.push(num(r.deaths) + ' người tử vong');
     t = a.join(', ');
-    if ('recovered' in r) t = t ? t + ' (đã phục hồi ' + num(r.recovered) + ')' : 'đã phục hồi ' + num(r.recovered);
-    return r.name.trim() + ': ' + t + '.';
+    if ('recovered' in r) { n = 'đã phục hồi ' + num(r.recovered); t = t ? t + ' (' + n + ')' : n; }
+    return m + ': ' + t + '.';
   }
   function covid(box) {
     box && get('covid.json').then(function (c) {
