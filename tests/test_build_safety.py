@@ -456,3 +456,81 @@ def test_make_devserver_serves_nothing_refused(project, secret):
     assert f"content/images/script.svg:1: {BAD_TYPE.format(ext='.svg')}" in printed.splitlines()
     assert not marker_in(project / "output")
     assert not (project / "output/images/script.svg").exists()
+
+
+def gate_case(tmp_path, name):
+    """Build one hostile or harmless file in a content tree; return its path."""
+    content = tmp_path / "content"
+    images = content / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"\x89PNG\r\n\x1a\n" + MARKER.encode())
+    path = images / name
+    makers = {
+        "anh.JPG": lambda: path.write_bytes(b"\xff\xd8\xff\xe0rest"),
+        "anh.webp": lambda: path.write_bytes(b"RIFF\x00\x00\x00\x00WEBPVP8 "),
+        "gia.webp": lambda: path.write_bytes(b"RIFF\x00\x00\x00\x00AVI LIST"),
+        "favicon.ico": lambda: path.write_bytes(b"\x00\x00\x01\x00\x01\x00"),
+        "ngoai.png": lambda: path.symlink_to(outside),
+        "chuoi.png": lambda: (images / "trung-gian.png").symlink_to(outside) or path.symlink_to("trung-gian.png"),
+        "gay.png": lambda: path.symlink_to("khong-co.png"),
+        "ong.png": lambda: os.mkfifo(path),
+        "anh.svgz": lambda: path.write_bytes(gzip.compress(SVGS["script.svg"].encode())),
+        ".htaccess": lambda: path.write_text("Options +ExecCGI", encoding="utf-8"),
+        "khong-duoi": lambda: path.write_text("<html>", encoding="utf-8"),
+        "trang.xhtml": lambda: path.write_text("<html/>", encoding="utf-8"),
+        "trong.png": lambda: path.write_bytes(b""),
+    }
+    makers[name]()
+    return content, path
+
+
+@pytest.mark.parametrize("name, refused", [
+    ("anh.JPG", None), ("anh.webp", None), ("favicon.ico", None),
+    ("gia.webp", "BAD_CONTENT"), ("trong.png", "BAD_CONTENT"),
+    ("ngoai.png", "OUTSIDE"), ("chuoi.png", "OUTSIDE"), ("gay.png", "UNREADABLE"), ("ong.png", "NOT_REGULAR"),
+    ("anh.svgz", "BAD_TYPE"), (".htaccess", "BAD_TYPE"), ("khong-duoi", "BAD_TYPE"), ("trang.xhtml", "BAD_TYPE"),
+])
+def test_gate_rules_for_static_files(tmp_path, name, refused):
+    from source_gate import gate
+
+    content, path = gate_case(tmp_path, name)
+    reason = gate.file_refusal(str(content), str(path), gate.STATIC_TYPES)
+    if refused is None:
+        assert reason is None
+    else:
+        template = getattr(gate, refused).split("{")[0]
+        assert reason is not None and reason.startswith(template), reason
+
+
+def test_gate_walk_refuses_folders_out_and_loops(tmp_path):
+    from source_gate import gate
+
+    content = tmp_path / "content"
+    (content / "images/a").mkdir(parents=True)
+    (content / "images/b").mkdir()
+    (content / "images/a/anh.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (content / "images/a/den-b").symlink_to("../b", target_is_directory=True)
+    (content / "images/b/ve-a").symlink_to("../a", target_is_directory=True)  # a loop through two links
+    (content / "images/ra-ngoai").symlink_to(tmp_path, target_is_directory=True)
+    found = dict(gate.walk(str(content), str(content / "images")))
+    images = str(content / "images")
+    assert found == {
+        f"{images}/a/anh.png": None,
+        f"{images}/a/den-b/ve-a": gate.LOOP,
+        f"{images}/b/ve-a/anh.png": None,
+        f"{images}/b/ve-a/den-b": gate.LOOP,
+        f"{images}/ra-ngoai": gate.FOLDER_OUTSIDE.format(target=tmp_path),
+    }
+
+
+def test_a_static_folder_that_is_itself_a_symlink_out(project, secret):
+    before = snapshot(project / "output")
+    images = project / "content/images"
+    shutil.rmtree(images)
+    images.symlink_to(secret, target_is_directory=True)
+    result = make(project, "html")
+    assert result.returncode != 0
+    assert f"content/images:1: {FOLDER_OUTSIDE.format(target=secret)}" in result.stdout.splitlines(), result.stdout
+    assert "Traceback" not in result.stdout
+    assert snapshot(project / "output") == before
