@@ -56,3 +56,36 @@ def test_duplicate_key():
 def test_pages_need_only_a_title():
     assert problems("Title: Giới thiệu\nSlug: gioi-thieu\n\nNội dung.\n", kind="page") == []
     assert any("thiếu Title" in p for p in problems("Slug: x\n\nNội dung.\n", kind="page"))
+
+
+def test_markup_cache_remembers_and_discards_an_unreadable_file(tmp_path, capsys):
+    from content_check.markup_cache import FILE, MarkupCache
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return [(3, "thẻ <svg> ...")]
+
+    cache = MarkupCache(str(tmp_path), "stamp-1")
+    assert cache.get("văn bản", compute) == [(3, "thẻ <svg> ...")]
+    cache.save()
+    again = MarkupCache(str(tmp_path), "stamp-1")
+    assert again.get("văn bản", compute) == [(3, "thẻ <svg> ...")] and len(calls) == 1
+    assert MarkupCache(str(tmp_path), "stamp-2").get("văn bản", compute) and len(calls) == 2  # new code
+    (tmp_path / FILE).write_bytes(b'{"stamp": "stamp-1", "entr')  # a build killed mid-write
+    broken = MarkupCache(str(tmp_path), "stamp-1")
+    assert "unreadable cache discarded, rebuilt" in capsys.readouterr().err
+    assert broken.get("văn bản", compute) and len(calls) == 3
+    broken.save()
+    assert MarkupCache(str(tmp_path), "stamp-1").get("văn bản", compute) and len(calls) == 3
+
+
+def test_hazard_scans_ignore_ordinary_markup():
+    from content_check.source import markup_hazard
+
+    ordinary = ("Đoạn <b>đậm</b>, [liên kết](https://nhandan.vn) và [[1]](#chu-thich), "
+                "a < b, ![ảnh](anh.jpg \"Chú thích\").\n\n```\nmã\n```\n\n") * 100
+    assert markup_hazard(ordinary) is None
+    assert markup_hazard("<a " * 20) is None and markup_hazard("<a " * 21)[0] == 0
+    assert markup_hazard("[" * 10 + "]" * 10) is None and markup_hazard("[" * 11)[0] == 10
