@@ -432,3 +432,26 @@ def test_symlinks_out_of_content_are_refused_by_make_check(site, tmp_path):
         "of it is published)",
     ]
     assert resolve_media_path("content", str(path), "ke-hoach.pdf") is None
+
+
+def test_build_finds_photos_and_attachments_stored_nfd(tiny_content, tmp_path):
+    """The build uses the same lookup: the photo and the attachment are
+    published although the article names them in NFC."""
+    import unicodedata
+
+    from bs4 import BeautifulSoup
+    from conftest import run_pelican
+
+    nfd = lambda name: unicodedata.normalize("NFD", name)  # noqa: E731
+    header = dict(HEADER, Image="ảnh-đại-hội.jpg", Attachments="tài-liệu.pdf | Tài liệu")
+    path = write_article(tiny_content / "articles", "bai", header,
+                         "Đoạn.\n\n![Hội trường](hội-trường.jpg \"Quang cảnh hội trường\")\n")
+    Image.new("RGB", (640, 480), "red").save(path.parent / nfd("ảnh-đại-hội.jpg"))
+    Image.new("RGB", (640, 480), "blue").save(path.parent / nfd("hội-trường.jpg"))
+    (path.parent / nfd("tài-liệu.pdf")).write_bytes(b"%PDF-1.4 tai lieu")
+    result = run_pelican(tiny_content, tmp_path / "site" / "output")
+    assert result.returncode == 0, result.stdout
+    page = tmp_path / "site" / "output" / "xay-dung-dang" / "dai-hoi-dang-bo-xa-dong-tien.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert len(soup.select("picture")) >= 2  # lead photo and body photo
+    assert [p.read_bytes() for p in (tmp_path / "site" / "output").rglob("*.pdf")] == [b"%PDF-1.4 tai lieu"]
