@@ -34,6 +34,7 @@ from .gate import BAD_LINKED_TYPE, LINKED_TYPES, STATIC_TYPES, file_refusal, fol
 # shared by the run's generators.
 _PROBLEMS = "source_gate_problems"
 _REPORTED = "source_gate_reported"
+_LISTED = "source_gate_listed"  # (arguments) -> files: the scan ahead is not walked twice
 
 
 def _refuse(generator, path, reason):
@@ -59,9 +60,19 @@ def gated_get_files(generator, paths, exclude=None, extensions=None, static=None
     gate refuses; static folders (``static``, by default for the
     StaticGenerator) hold images only."""
     static = isinstance(generator, StaticGenerator) if static is None else static
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    key = (tuple(paths), tuple(exclude or ()), extensions if extensions is False else
+           tuple(extensions) if extensions else None, static)
+    listed = generator.context.setdefault(_LISTED, {})
+    if key not in listed:
+        listed[key] = _gated_files(generator, paths, exclude, extensions, static)
+    return set(listed[key])
+
+
+def _gated_files(generator, paths, exclude, extensions, static):
     types = STATIC_TYPES if static else None
     files = set()
-    for path in [paths] if isinstance(paths, str) else paths:
+    for path in paths:
         top = os.path.join(generator.path, path) if path else generator.path
         for full, reason in _candidates(generator, top, exclude):
             relative = os.path.relpath(full, generator.path)
