@@ -67,29 +67,35 @@ def _check(generator):
     report(problems)
 
 
-def _sanitise(instance):
-    """Every rendered fragment that is published (body, Summary; captions
-    are part of the body) goes through the allowlist sanitiser, in every
-    build mode. What it removed is an error at the line where it was
-    written, found by the same :func:`markup_problems` as ``make check``;
-    the article then previews only as a draft (``make devserver``)."""
+def _content_ready(instance):
+    """Each article or page as Pelican made it: errors preview as drafts,
+    a bad Slug (reported by the header check) never writes, nor copies
+    attachments, outside output/, and the HTML is sanitised."""
     if not isinstance(instance, (Article, Page)):
         return
     if os.path.abspath(instance.source_path) in _broken_sources:
         instance.status = "draft"
     if not SLUG.match(instance.slug or ""):
-        # reported by the header check; the draft preview must still not
-        # write (or copy attachments) outside output/
         instance.slug = slugify(instance.slug or "", regex_subs=instance.settings.get(
             "SLUG_REGEX_SUBSTITUTIONS", [])) or "bai-viet"
-    body, summary = instance._content or "", instance.metadata.get("summary") or ""
-    if removals(body) or removals(summary):
-        from .render import renderer  # imports article_media, which imports us
+    _sanitise(instance)
 
+
+def _sanitise(instance):
+    """Every rendered fragment that is published (body, Summary and any
+    other FORMATTED_FIELDS; captions are part of the body) goes through
+    the allowlist sanitiser, in every build mode. What it removed is an
+    error at the line where it was written, found by the same
+    :func:`markup_problems` as ``make check``; the article then previews
+    only as a draft (``make devserver``)."""
+    from .render import formatted_fields, fragments, renderer  # imports article_media, which imports us
+
+    rendered = fragments(instance.settings, instance._content, instance.metadata)
+    if any(removals(html) for html in rendered):
         path = os.path.relpath(instance.source_path)
         try:
             text = read_markdown(instance.source_path, path)
-            problems = markup_problems(path, text, renderer(instance.settings), rendered=(body, summary))
+            problems = markup_problems(path, text, renderer(instance.settings), rendered=rendered)
         except SourceError as error:  # changed on disk since Pelican read it
             problems = [error.problem]
         instance.status = "draft"
@@ -98,12 +104,15 @@ def _sanitise(instance):
         fail_cleanly(logger.error, "%s: nội dung HTML bị loại bỏ, xem các dòng trên "
                      "(unsafe or unsupported HTML removed)", path)
     instance._content = clean(instance._content)
-    if "summary" in instance.metadata:
-        instance.metadata["summary"] = instance._summary = clean(instance.metadata["summary"])
+    for name in formatted_fields(instance.settings):
+        if isinstance(instance.metadata.get(name), str):
+            instance.metadata[name] = clean(instance.metadata[name])
+    if isinstance(instance.metadata.get("summary"), str):
+        instance._summary = instance.metadata["summary"]
 
 
 def register():
     # article_generator_init is sent once per build, before anything is read
     # (article_generator_preread would be once per article).
     signals.article_generator_init.connect(_check)
-    signals.content_object_init.connect(_sanitise)
+    signals.content_object_init.connect(_content_ready)

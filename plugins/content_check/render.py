@@ -18,15 +18,25 @@ def markdown_settings(settings):
     return dict(settings, MARKDOWN=markdown)
 
 
+def fragments(settings, content, metadata):
+    """The HTML fragments published from one file, in a fixed order: the
+    body, then each Markdown field (``FORMATTED_FIELDS``: Summary)."""
+    return (content or "",) + tuple(metadata.get(name) or "" for name in formatted_fields(settings))
+
+
+def formatted_fields(settings):
+    return [name.lower() for name in settings.get("FORMATTED_FIELDS", ["summary"])]
+
+
 def renderer(settings):
-    """``render(text) -> (body, summary)``: the HTML fragments the build
-    publishes from a file's text."""
+    """``render(text) -> fragments``: the HTML fragments the build
+    publishes from a file's text (see :func:`fragments`)."""
     from vi_locale import NFCMarkdownReader
 
     reader_settings = markdown_settings(settings)
 
     def render(text):
         content, metadata = NFCMarkdownReader(markdown_settings(reader_settings)).read_text(text, only_formatted=True)
-        return content or "", metadata.get("summary") or ""
+        return fragments(settings, content, metadata)
 
     return render
