@@ -333,6 +333,16 @@ def site_urls(documents, settings):
     return urls
 
 
+def _markup_verdict(document, render):
+    """``[(line, message)]`` of what the sanitiser removes from the file."""
+    try:
+        return [(p.line, p.message) for p in markup_problems(document.path, document.text, render)]
+    except Exception as error:  # noqa: BLE001 - Markdown or an extension failed on this text
+        # the build's reader fails the same way and leaves the file out
+        return [(1, f"không hiển thị được bài: {type(error).__name__}: {str(error)[:100]}; hãy báo cho "
+                    "người quản trị kèm tệp này (the file cannot be rendered)")]
+
+
 def check_site(settings, documents=None, build=False):
     """Every problem of the content tree, sorted by file and line.
 
@@ -357,8 +367,7 @@ def check_site(settings, documents=None, build=False):
     for document in documents:
         problems.extend(document.problems)
         if cache:
-            found = cache.get(document.text, lambda: [
-                (p.line, p.message) for p in markup_problems(document.path, document.text, render_text)])
+            found = cache.get(document.text, lambda: _markup_verdict(document, render_text))
             problems.extend(Problem(document.path, line, message) for line, message in found)
         problems.extend(check_media(document, settings))
         problems.extend(check_links(document, settings, known))
