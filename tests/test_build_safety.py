@@ -8,6 +8,7 @@ import pickle
 import shutil
 import signal
 import stat
+import time
 import subprocess
 from pathlib import Path
 
@@ -409,7 +410,6 @@ def test_make_devserver_serves_nothing_refused(project, secret):
     """`make devserver` (not fatal) builds the rest of the site and serves
     none of what the gate refused; the refusal is printed."""
     import http.client
-    import time
     import urllib.error
     import urllib.request
 
@@ -534,3 +534,20 @@ def test_a_static_folder_that_is_itself_a_symlink_out(project, secret):
     assert f"content/images:1: {FOLDER_OUTSIDE.format(target=secret)}" in result.stdout.splitlines(), result.stdout
     assert "Traceback" not in result.stdout
     assert snapshot(project / "output") == before
+
+
+def test_killed_writes_leave_no_lasting_litter(tmp_path):
+    from safe_cache import STALE_SECONDS, write_cache
+
+    target = tmp_path / "ArticlesGenerator-Readers"
+    old = tmp_path / ".ArticlesGenerator-Readers.abc123.tmp"   # a killed build's leftover
+    recent = tmp_path / ".ArticlesGenerator-Readers.def456.tmp"  # another build writing now
+    other = tmp_path / ".PagesGenerator-Readers.abc123.tmp"
+    for path in (old, recent, other):
+        path.write_bytes(b"partial")
+    long_ago = time.time() - STALE_SECONDS - 60
+    os.utime(old, (long_ago, long_ago))
+    os.utime(other, (long_ago, long_ago))
+    write_cache(str(target), b"new")
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, recent.name, other.name])

@@ -22,6 +22,7 @@ import logging
 import os
 import pickle
 import tempfile
+import time
 
 from pelican import cache, readers, signals
 
@@ -83,11 +84,38 @@ def write_cache(path, data):
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
-        try:
-            os.remove(temporary)
-        except OSError:
-            pass
+        _remove(temporary)
         raise
+    remove_stale_temporaries(path)
+
+
+# A temporary file older than this is a killed build's leftover, not another
+# build's write in progress (writing a cache takes seconds at most).
+STALE_SECONDS = 600
+
+
+def remove_stale_temporaries(path, now=None):
+    """Remove what killed builds left beside ``path`` (``.NAME.*.tmp``)."""
+    folder, name = os.path.split(path)
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(folder or "."))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(f".{name}.") and entry.name.endswith(".tmp"):
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                    _remove(entry.path)
+            except OSError:
+                pass
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def _umask():
