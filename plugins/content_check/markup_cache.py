@@ -81,6 +81,7 @@ class MarkupCache:
         if not self.path or self.new == self.old:
             return
         folder = os.path.dirname(self.path)
+        temporary = None
         try:
             os.makedirs(folder, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=".markup-", suffix=".tmp")
@@ -89,5 +90,6 @@ class MarkupCache:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, self.path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time next run
+        except OSError:  # a cache that cannot be written only costs time next run
+            if temporary and os.path.exists(temporary):
+                os.remove(temporary)
