@@ -300,6 +300,7 @@ DAMAGES = {
     "truncated": lambda data: data[: len(data) // 2],
     "empty": lambda data: b"",
     "not-gzip": lambda data: b"\x00garbage" * 10,
+    "corrupt-deflate": lambda data: data[:20] + bytes(b ^ 0xFF for b in data[20:60]) + data[60:],
     "gzip-not-pickle": lambda data: gzip.compress(b"not a pickle at all"),
     "a-list": lambda data: gzip.compress(pickle.dumps(["not", "a", "dict"])),
     "wrong-entries": lambda data: gzip.compress(pickle.dumps({"articles/x/index.md": "no stamp"})),
