@@ -214,7 +214,8 @@ def markup_problems(path, text, render, rendered=None):
     has it already (the build). The line of a removal is the shortest
     prefix of the file whose rendering already holds it: exact whatever
     Markdown did to the text (links by reference, attributes by
-    ``{: ...}``, entities), and found by bisection.
+    ``{: ...}``, entities): a line naming the removal is tried first,
+    else the prefixes are bisected.
     """
     found = _keys(render(text) if rendered is None else rendered)
     if not found:
@@ -227,9 +228,15 @@ def markup_problems(path, text, render, rendered=None):
             cache[count] = _keys(render("".join(lines[:count])))
         return cache[count]
 
-    problems = []
-    located = list(found.items())[:MAX_LOCATED]  # document order, body first
-    for slot, (removal, count) in located:
+    def first_line(slot, removal):
+        # Most removals are written on a line holding their name or URL:
+        # try those lines first (two renders each), then bisect.
+        needle = (removal.value if removal.kind in ("link", "image") else
+                  f"<{removal.tag}" if removal.kind == "tag" else removal.name).lower()
+        guesses = [n for n, line in enumerate(lines, start=1) if needle and needle in line.lower()][:3]
+        for guess in guesses:
+            if slot in keys_at(guess) and (guess == 1 or slot not in keys_at(guess - 1)):
+                return guess
         low, high = 1, len(lines)
         while low < high:
             middle = (low + high) // 2
@@ -237,7 +244,11 @@ def markup_problems(path, text, render, rendered=None):
                 high = middle
             else:
                 low = middle + 1
-        problems.append(Problem(path, low, message(removal, count)))
+        return low
+
+    located = list(found.items())[:MAX_LOCATED]  # document order, body first
+    problems = [Problem(path, first_line(slot, removal), message(removal, count))
+                for slot, (removal, count) in located]
     if len(found) > len(located):
         rest = len(found) - len(located)
         problems.append(Problem(path, max(p.line for p in problems), (
