@@ -16,7 +16,7 @@ Two classes of danger, both arriving with an ordinary ``git pull``:
 import os
 import stat
 
-from content_check.site import ATTACHMENT_TYPES, real_path_inside
+from content_check.site import ATTACHMENT_TYPES, SYMLINKED_SOURCE, real_path_inside
 
 # The first bytes of each image type the static folders may hold.
 IMAGE_MAGIC = {
@@ -32,9 +32,8 @@ STATIC_TYPES = frozenset(IMAGE_MAGIC)
 # active content in a browser (no SVG, HTML, XML or script among them).
 LINKED_TYPES = STATIC_TYPES | ATTACHMENT_TYPES
 
-OUTSIDE = ("là liên kết (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó bằng chính "
-           "tệp đó hoặc xóa nó (a symlink leading outside content/, to {target}: replace it with the file "
-           "itself or remove it; nothing of it is published)")
+# The same sentence as `make check` (content_check) for a symlinked article.
+OUTSIDE = SYMLINKED_SOURCE
 FOLDER_OUTSIDE = ("là thư mục liên kết (symlink) trỏ ra ngoài content/, tới {target}; hãy xóa liên kết "
                   "và chép các tệp cần đăng vào đây (a folder symlink leading outside content/, to {target}: "
                   "remove it and copy in the files to publish; nothing in it is published)")
