@@ -114,33 +114,33 @@ def structure_problems(text):
     nested aliases expand to gigabytes), explicit tags (``!!python/...``)
     and values nested inside values. Read from the event stream, before
     any node is composed or any alias expanded."""
-    found, depth = [], 0
+    found, depth = set(), 0  # one line with nine aliases is one problem line
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if len(found) >= 50:  # a file of nothing but aliases: fifty lines say enough
                 break
             line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent):
-                found.append((line, f"không dùng bí danh YAML “*{event.anchor}”; hãy viết đầy đủ giá trị "
-                                    "(YAML aliases are not allowed)"))
+                found.add((line, f"không dùng bí danh YAML “*{event.anchor}”; hãy viết đầy đủ giá trị "
+                                 "(YAML aliases are not allowed)"))
             elif getattr(event, "anchor", None):
-                found.append((line, f"không dùng neo YAML “&{event.anchor}” (YAML anchors are not allowed)"))
+                found.add((line, f"không dùng neo YAML “&{event.anchor}” (YAML anchors are not allowed)"))
             if getattr(event, "tag", None):
-                found.append((line, f"không dùng thẻ YAML “{event.tag}”; hãy xóa nó (YAML tags are not allowed)"))
+                found.add((line, f"không dùng thẻ YAML “{event.tag}”; hãy xóa nó (YAML tags are not allowed)"))
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    found.append((line, "mỗi khóa chỉ có một giá trị, không lồng danh sách “[...]” hay khóa con; "
-                                        "chữ bắt đầu bằng “[” hoặc “{” thì đặt trong ngoặc kép "
-                                        "(nested lists or mappings are not allowed; quote text starting with [ or {)"))
+                    found.add((line, "mỗi khóa chỉ có một giá trị, không lồng danh sách “[...]” hay khóa con; "
+                                     "chữ bắt đầu bằng “[” hoặc “{” thì đặt trong ngoặc kép "
+                                     "(nested lists or mappings are not allowed; quote text starting with [ or {)"))
                     # stop here: PyYAML's scanner costs grow with the depth
                     # of flow nesting ("[[[[..." is quadratic)
                     break
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     except yaml.YAMLError as error:
-        found.append(_yaml_error(error))
-    return sorted(set(found))
+        found.add(_yaml_error(error))
+    return sorted(found)
 
 
 def read_banners_file(path, content_root):
