@@ -415,6 +415,7 @@ def test_symlinks_out_of_content_are_refused_by_make_check(site, tmp_path):
     other = path.parents[1] / "mat-khau"
     other.mkdir()
     (other / "index.md").symlink_to(secret / "passwd")
+    (path.parents[1] / "ngoai").symlink_to(secret, target_is_directory=True)
 
     def symlink(key, name, target):
         return (f"{key}: đường dẫn {name!r} không được phép — là liên kết tượng trưng (symlink) trỏ ra ngoài "
@@ -430,8 +431,21 @@ def test_symlinks_out_of_content_are_refused_by_make_check(site, tmp_path):
         f"content/, tới {secret / 'passwd'}; hãy thay nó bằng chính tệp đó hoặc xóa nó (a symlink leading "
         f"outside content/, to {secret / 'passwd'}: replace it with the file itself or remove it; nothing "
         "of it is published)",
+        f"content/articles/xay-dung-dang/ngoai:1: là thư mục liên kết (symlink) trỏ ra ngoài content/, tới "
+        f"{secret}; hãy xóa liên kết và chép các tệp cần đăng vào đây (a folder symlink leading outside "
+        f"content/, to {secret}: remove it and copy in the files to publish; nothing in it is published)",
     ]
     assert resolve_media_path("content", str(path), "ke-hoach.pdf") is None
+    # the build's gate refuses the same article files in the same words (it
+    # stops the build first), and nothing is published
+    from conftest import run_pelican
+
+    result = run_pelican(tmp_path / "content", tmp_path / "output")
+    assert result.returncode != 0 and "Traceback" not in result.stdout
+    shown = os.path.relpath(tmp_path, ROOT) + "/"
+    built = [line[len(shown):] for line in result.stdout.splitlines() if line.startswith(shown + "content/articles/")]
+    assert built and set(built) <= set(messages())
+    assert not (tmp_path / "output").exists()
 
 
 def test_build_finds_photos_and_attachments_stored_nfd(tiny_content, tmp_path):

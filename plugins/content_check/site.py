@@ -87,6 +87,7 @@ SYMLINK = ("là liên kết tượng trưng (symlink) trỏ ra ngoài thư mục
            "bằng chính tệp đó (a symlink leading outside content/, to {target}: replace it with the file itself)")
 
 
+# Only for a site without plugins/source_gate, whose words these are.
 SYMLINKED_SOURCE = ("là liên kết (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó bằng "
                     "chính tệp đó hoặc xóa nó (a symlink leading outside content/, to {target}: replace it "
                     "with the file itself or remove it; nothing of it is published)")
@@ -147,32 +148,51 @@ def site_file(content_root, relative):
 
 
 def markdown_files(root, folders):
+    """``(path, refusal)`` for every Markdown file of ``folders``, found as
+    the build finds them: through the build's gate (plugins/source_gate:
+    folder symlinks followed only inside content/) when it is installed,
+    with its words for what it refuses; ``refusal`` is None for a file
+    that may be read."""
+    try:
+        from source_gate.gate import file_refusal, walk
+    except ImportError:  # a site without the gate: symlinks out are still refused
+        file_refusal = walk = None
+    found = []
     for folder in folders:
-        for dirpath, dirnames, filenames in os.walk(os.path.join(root, folder)):
-            dirnames.sort()
-            for name in sorted(filenames):
-                if name.endswith(".md"):
-                    yield os.path.join(dirpath, name)
+        top = os.path.join(root, folder)
+        if not os.path.isdir(top):
+            continue
+        if walk is None:
+            found += [(os.path.join(d, n), None) for d, _, names in os.walk(top) for n in names]
+            continue
+        for path, refusal in walk(root, top):
+            if refusal or path.endswith(".md"):
+                found.append((path, refusal or file_refusal(root, path)))
+    for path, refusal in sorted(found):
+        if path.endswith(".md") or refusal:
+            if refusal is None and not real_path_inside(root, path):
+                refusal = SYMLINKED_SOURCE.format(target=os.path.realpath(path))
+            yield path, refusal
 
 
-def read_documents(settings, problems=None, symlinks=True):
+def read_documents(settings, problems=None, refusals=True):
     """Every Markdown file as a :class:`Document`. A file that cannot be
     read (not UTF-8, control characters, markup too hostile to render, a
     symlink out of content/) is left out, its problem appended to
-    ``problems`` (symlinks only if ``symlinks``: in the build, Pelican's
-    file lists are gated by plugins/source_gate, which reports them)."""
+    ``problems`` (what the gate refuses, a symlink out of content/, only
+    with ``refusals``: in the build, Pelican's file lists are gated by
+    plugins/source_gate, which reports it)."""
     root = settings["PATH"]
     categories = [unicodedata.normalize("NFC", c) for c in settings.get("MENU_CATEGORIES", [])]
     documents = []
     for kind, folders in (("article", settings["ARTICLE_PATHS"]), ("page", settings["PAGE_PATHS"])):
-        for source in markdown_files(root, folders):
+        for source, refusal in markdown_files(root, folders):
             path = os.path.relpath(source)
             try:
-                if not real_path_inside(root, source):
-                    if not symlinks:
+                if refusal:
+                    if not refusals:
                         continue
-                    # the same words as the build's gate (plugins/source_gate)
-                    raise SourceError(Problem(path, 1, SYMLINKED_SOURCE.format(target=os.path.realpath(source))))
+                    raise SourceError(Problem(path, 1, refusal))
                 text = unicodedata.normalize("NFC", read_markdown(source, path))
             except SourceError as error:
                 if problems is not None:
@@ -354,7 +374,7 @@ def check_site(settings, documents=None, build=False):
     """
     problems = []
     if documents is None:
-        documents = read_documents(settings, problems, symlinks=not build)
+        documents = read_documents(settings, problems, refusals=not build)
     known = site_urls(documents, settings)
     owners = {}
     cache = render_text = None
