@@ -351,3 +351,9 @@ def test_banners_yml_symlinked_outside_content_is_refused(site, tmp_path, target
 ])
 def test_values_yaml_cannot_construct_are_problems_not_tracebacks(content, change, line, message):
     assert problems_of(content, GOOD + f"  {change}\n") == ([], [(line, message)])
+
+
+def test_a_file_of_aliases_is_reported_in_fifty_lines(content):
+    banners, found = problems_of(content, "a: &a x\n" + "".join(f"b{i}: *a\n" for i in range(5000)))
+    assert banners == [] and len(found) == 50
+    assert found[:2] == [(1, ANCHOR.format("a")), (2, ALIAS.format("a"))]
