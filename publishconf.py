@@ -12,3 +12,8 @@ RELATIVE_URLS = False
 PORTAL_STRICT = True
 # Drafts are previewed with `make devserver`; they are never published.
 DRAFT_SAVE_AS = ""
+# Pelican's defaults would still write draft pages (drafts/pages/<slug>.html)
+# and draft translations.
+DRAFT_LANG_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""
+DRAFT_PAGE_LANG_SAVE_AS = ""

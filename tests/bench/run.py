@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-BENCHES = ["bench_photos", "bench_check", "bench_counter", "bench_search"]
+BENCHES = ["bench_photos", "bench_check", "bench_counter", "bench_search", "bench_source_gate"]
 
 
 def main(argv=None):
