@@ -80,3 +80,16 @@ def test_preview_shows_a_broken_draft_only_as_a_draft(tiny_content, tmp_path):
     assert "articles/nhap/index.md:6:" in result.stdout
     assert (tmp_path / "output" / "ban-nhap" / "dai-hoi-dang-bo-xa-dong-tien.html").exists()
     assert not (tmp_path / "output" / "xay-dung-dang" / "dai-hoi-dang-bo-xa-dong-tien.html").exists()
+
+
+def test_make_publish_writes_no_draft_page(tiny_content, tmp_path):
+    import shutil
+    from conftest import ROOT
+    shutil.copytree(ROOT / "content" / "feeds", tiny_content / "feeds")  # strict: widgets need them
+    write_article(tiny_content / "articles", "bai", HEADER, BODY)
+    (tiny_content / "pages" / "nhap.md").write_text(
+        "Title: Trang nháp\nStatus: draft\n\nNội dung chưa xong.\n", encoding="utf-8")
+    site = build(tiny_content, tmp_path, settings="publishconf.py", fatal="warnings")
+    written = [p.relative_to(site.output).as_posix() for p in site.output.rglob("*.html")]
+    assert site.exists("xay-dung-dang/dai-hoi-dang-bo-xa-dong-tien.html")
+    assert not [p for p in written if "nhap" in p or p.startswith("drafts/")], written
