@@ -101,6 +101,16 @@ def test_a_site_without_indexable_page_gets_no_index(tmp_path):
     assert not (tmp_path / "pagefind").exists()
 
 
+def test_make_publish_of_a_site_with_nothing_to_index_says_so(tiny_content, tmp_path):
+    import shutil
+    shutil.copytree(ROOT / "content" / "feeds", tiny_content / "feeds")
+    result = run_pelican(tiny_content, tmp_path / "output", settings="publishconf.py", fatal="warnings")
+    assert result.returncode == 1, result.stdout
+    assert "Chưa có bài viết hay trang nào để lập chỉ mục tìm kiếm" in result.stdout
+    assert "Traceback" not in result.stdout
+    assert not (tmp_path / "output").exists()
+
+
 def test_pagefind_failure_fails_the_build_and_keeps_the_last_output(tiny_content, tmp_path):
     header = {"Title": "Đại hội Đảng bộ xã Đồng Tiến", "Date": "2020-03-23 08:15",
               "Category": "Xây dựng Đảng", "Summary": "Đại hội điểm."}

@@ -34,6 +34,7 @@ from pelican import signals
 
 # Visible text of an HTML fragment, parsed (not a regex): text after a ">"
 # inside an attribute value is not taken for page text.
+from content_check import fail_cleanly
 from news_blocks.text import html_to_text
 
 logger = logging.getLogger(__name__)
@@ -172,7 +173,8 @@ def _index(pelican):
         return
     exclude = settings.get("SEARCH_EXCLUDE_SELECTORS", DEFAULT_EXCLUDE_SELECTORS)
     if not has_search_body(pelican.output_path):
-        logger.warning("Search index not built: no published article or page to index")
+        fail_cleanly(logger.warning, "Chưa có bài viết hay trang nào để lập chỉ mục tìm kiếm "
+                     "(search index not built: no published article or page to index)")
         return
     try:
         figures = index_site(pelican.output_path, exclude)
