@@ -358,6 +358,15 @@ def test_unwritable_parent_is_named(tmp_path, monkeypatch):
         "the published site was not changed)")
 
 
+def test_output_in_a_folder_not_yet_made_builds(tiny_content, tmp_path):
+    from conftest import build, write_article
+
+    write_article(tiny_content / "articles", "bai", {
+        "Title": "Bài thử", "Date": "2020-03-23 08:15", "Category": "Xây dựng Đảng"})
+    site = build(tiny_content, tmp_path / "chua-co" / "con")
+    assert site.exists("index.html")
+
+
 def test_failed_swap_keeps_the_published_site(tmp_path, monkeypatch):
     import atomic_output
 

@@ -62,6 +62,8 @@ def folder_problem(path):
         kind, kind_en = KINDS["symlink" if os.path.islink(path) else "file"]
         return NOT_A_FOLDER.format(kind=kind, kind_en=kind_en)
     parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(parent) and parent != os.path.dirname(parent):
+        parent = os.path.dirname(parent)  # the build creates missing folders
     if not os.access(parent, os.W_OK | os.X_OK):
         return NOT_WRITABLE
     return None
