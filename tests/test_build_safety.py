@@ -358,13 +358,14 @@ def test_unwritable_parent_is_named(tmp_path, monkeypatch):
         "the published site was not changed)")
 
 
-def test_output_in_a_folder_not_yet_made_builds(tiny_content, tmp_path):
+def test_output_in_a_folder_not_yet_made_is_fine(tiny_content, tmp_path):
+    import atomic_output
     from conftest import build, write_article
 
+    atomic_output.check_folders(str(tmp_path / "chua-co" / "con" / "output"))  # no error
     write_article(tiny_content / "articles", "bai", {
         "Title": "Bài thử", "Date": "2020-03-23 08:15", "Category": "Xây dựng Đảng"})
-    site = build(tiny_content, tmp_path / "chua-co" / "con")
-    assert site.exists("index.html")
+    assert build(tiny_content, tmp_path / "chua-co" / "con").exists("index.html")
 
 
 def test_failed_swap_keeps_the_published_site(tmp_path, monkeypatch):
