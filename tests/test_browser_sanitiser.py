@@ -21,6 +21,8 @@ GROUP_SIZE = 10
 CONTROLS = {
     "load": f'<img src="x" onerror="{X}">',
     "click": f'<p>Xem <a href="javascript:{X}">đây</a>.</p>',
+    # what Pelican made of href="{category}javascript:a?...:0" before the fix
+    "click-pelican": f'<p>Xem <a href="javascript:/a/?{X}:0">đây</a>.</p>',
     "hover": f'<p onmouseover="{X}">Đoạn văn.</p>',
     "focus": f'<p><a href="#" onfocus="{X}">đây</a></p>',
 }

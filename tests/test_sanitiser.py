@@ -83,6 +83,11 @@ VECTORS = [
     ("md-image-outside", "body", '![ảnh](https://evil.example/a.png "c")', 7),
     ("md-attr-list", "body", f'## Tiêu đề {{: onclick="{X}" }}', 7),
     ("md-attr-list-image", "body", f'Ảnh ![a](anh.jpg){{: onerror="{X}" }} trong câu.', 7),
+    # Pelican rewrites {category}x after the sanitiser and keeps x's scheme:
+    # this became javascript:/a/?window.__xss=1:0
+    ("pelican-indicator", "body", f'<a href="{{category}}javascript:a?{X}:0">bấm</a>', 7),
+    ("pelican-indicator-md", "body", f"[bấm]({{category}}javascript:a?{X}:0)", 7),
+    ("pelican-indicator-img", "body", '![ảnh]({static}https://evil.example/a.png "c")', 7),
     ("pseudo-tag-scheme", "body", f"<javascript:{X}>", 7),
     ("comment-trick", "body", f'<!--><img src=x onerror="{X}">-->', 7),
     ("cdata-trick", "body", f'<![CDATA[<img src=x onerror="{X}">]]>', 7),

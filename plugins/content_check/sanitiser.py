@@ -52,11 +52,25 @@ _VALUES = {
     "colspan": _NUMBER, "rowspan": _NUMBER, "width": _NUMBER, "height": _NUMBER, "start": _NUMBER,
 }
 _INVISIBLE = re.compile(r"[\s\x00-\x1f\x7f]+")
+# Pelican rewrites ``{filename}x``, ``{category}x``, ``|tag|x``... after
+# this sanitiser ran, and keeps the scheme of ``x``: ``{category}javascript:
+# a?alert(1):0`` became ``javascript:/a/?alert(1):0``, which runs. So what
+# follows the indicator must have no scheme at all.
+_INTRASITE = re.compile(r"^[{|][^{}|]*[}|]")
+
+
+def _intrasite(url):
+    """What follows Pelican's ``{...}``/``|...|`` indicator, or None."""
+    match = _INTRASITE.match(url)
+    return url[match.end():] if match else None
 
 
 def link_allowed(url):
     """http, https, mailto, tel, or no scheme at all (relative, site path,
     anchor, Pelican's ``{filename}``), as a browser would read the scheme."""
+    rest = _intrasite(url)
+    if rest is not None:
+        return url_scheme(rest) is None
     scheme = url_scheme(url)
     return scheme is None or scheme in SAFE_SCHEMES
 
@@ -64,8 +78,9 @@ def link_allowed(url):
 def image_allowed(url):
     """Only the site's own images: a path with no scheme and no host
     (``//host``, and ``/\\host`` which browsers read the same way)."""
-    cleaned = _INVISIBLE.sub("", url)
-    return url_scheme(url) is None and not cleaned.startswith(("//", "/\\", "\\"))
+    rest = _intrasite(url)
+    cleaned = _INVISIBLE.sub("", url if rest is None else rest)
+    return url_scheme(cleaned) is None and not cleaned.startswith(("//", "/\\", "\\"))
 
 
 def attribute_allowed(tag, name, value):
@@ -184,7 +199,7 @@ def message(removal, count=1):
         return (f"ảnh {removal.value[:50]!r} không phải ảnh của trang và đã bị loại bỏ{times}: chỉ dùng "
                 "ảnh đặt cạnh bài viết, ghi tên tệp như ![Mô tả](anh.jpg \"Chú thích\") "
                 "(image removed: only the site's own images are allowed)")
-    scheme = url_scheme(removal.value)
+    scheme = url_scheme(_intrasite(removal.value) or removal.value)
     return (f"liên kết không an toàn {removal.value[:50]!r} đã bị loại bỏ{times}: chỉ dùng http://, "
             f"https://, mailto:, tel: hoặc đường dẫn trong trang (unsafe link scheme {scheme}:)")
 
