@@ -87,7 +87,7 @@ SYMLINK = ("là liên kết tượng trưng (symlink) trỏ ra ngoài thư mục
            "bằng chính tệp đó (a symlink leading outside content/, to {target}: replace it with the file itself)")
 
 
-# Only for a site without plugins/source_gate, whose words these are.
+# A file of content/ whose real path leaves it; plugins/source_gate says the same.
 SYMLINKED_SOURCE = ("là liên kết (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó bằng "
                     "chính tệp đó hoặc xóa nó (a symlink leading outside content/, to {target}: replace it "
                     "with the file itself or remove it; nothing of it is published)")
