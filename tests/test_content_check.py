@@ -89,3 +89,21 @@ def test_hazard_scans_ignore_ordinary_markup():
     assert markup_hazard(ordinary) is None
     assert markup_hazard("<a " * 20) is None and markup_hazard("<a " * 21)[0] == 0
     assert markup_hazard("[" * 10 + "]" * 10) is None and markup_hazard("[" * 11)[0] == 10
+
+
+def test_markup_problems_locates_twenty_kinds_and_sums_up_the_rest():
+    """A file full of distinct payloads costs a bounded number of renders."""
+    from content_check.render import renderer
+    from content_check.sanitiser import MAX_LOCATED, markup_problems
+    from pelican.settings import read_settings
+
+    from conftest import ROOT
+
+    render = renderer(read_settings(str(ROOT / "pelicanconf.py")))
+    text = "Title: x\n\n" + "".join(f"Đoạn <x-{n}>chữ</x-{n}>.\n\n" for n in range(MAX_LOCATED + 5))
+    found = [str(p) for p in markup_problems("a.md", text, render)]
+    assert len(found) == MAX_LOCATED + 1
+    assert found[0] == ("a.md:3: thẻ <x-0> không được phép trong bài và đã bị loại bỏ khỏi trang; hãy xóa nó "
+                        "(tag <x-0> removed: not allowed in articles)")
+    assert ("a.md:41: còn 5 loại thẻ, thuộc tính hoặc liên kết khác bị loại bỏ; sửa các lỗi trên rồi chạy "
+            "lại make check (5 more kinds of removed markup)") in found
