@@ -19,7 +19,7 @@ from pelican import signals
 from pelican.contents import Article, Page
 from pelican.utils import slugify
 
-from .sanitiser import clean, markup_problems, removals
+from .sanitiser import markup_problems, sanitise
 from .rules import SLUG
 from .site import check_site
 from .source import SourceError, read_markdown
@@ -91,7 +91,8 @@ def _sanitise(instance):
     from .render import formatted_fields, fragments, renderer  # imports article_media, which imports us
 
     rendered = fragments(instance.settings, instance._content, instance.metadata)
-    if any(removals(html) for html in rendered):
+    results = [sanitise(html) for html in rendered]
+    if any(found for _, found in results):
         path = os.path.relpath(instance.source_path)
         try:
             text = read_markdown(instance.source_path, path)
@@ -103,10 +104,11 @@ def _sanitise(instance):
             print(problem, file=sys.stderr)
         fail_cleanly(logger.error, "%s: nội dung HTML bị loại bỏ, xem các dòng trên "
                      "(unsafe or unsupported HTML removed)", path)
-    instance._content = clean(instance._content)
-    for name in formatted_fields(instance.settings):
+    if instance._content is not None:
+        instance._content = results[0][0]
+    for name, (cleaned, _) in zip(formatted_fields(instance.settings), results[1:]):
         if isinstance(instance.metadata.get(name), str):
-            instance.metadata[name] = clean(instance.metadata[name])
+            instance.metadata[name] = cleaned
     if isinstance(instance.metadata.get("summary"), str):
         instance._summary = instance.metadata["summary"]
 

@@ -165,21 +165,30 @@ def _walk(html):
     return walker
 
 
-def removals(html):
-    """What :func:`clean` takes out of ``html``, in document order (comments
-    are not counted: they never show).
+def sanitise(html):
+    """``(clean(html), removals)``: the HTML to publish and what was taken
+    out of it, in document order (comments are not counted: they never
+    show).
 
     The walker reads HTML with Python's parser, Ammonia with a browser's
     (html5ever); where they differ (``<!-->`` ends a comment for a browser,
     not for Python) the walker's view would hide what Ammonia removes. So
     when the walker finds nothing, the cleaned HTML must say the same as
     the input; if not, that is one removal of kind ``markup``."""
-    if not html or "<" not in html:
-        return []
+    if not html:
+        return html, []
+    cleaned = clean(html)
+    if "<" not in html:
+        return cleaned, []
     walker = _walk(html)
-    if not walker.found and _walk(clean(html)).kept != walker.kept:
-        return [Removal("markup", "")]
-    return walker.found
+    if not walker.found and _walk(cleaned).kept != walker.kept:
+        return cleaned, [Removal("markup", "")]
+    return cleaned, walker.found
+
+
+def removals(html):
+    """What :func:`clean` takes out of ``html`` (see :func:`sanitise`)."""
+    return sanitise(html)[1]
 
 
 def message(removal, count=1):
