@@ -19,7 +19,8 @@ from pelican import signals
 from pelican.contents import Article, Page
 from pelican.utils import slugify
 
-from .sanitiser import markup_problems, sanitise
+from .rules import Problem
+from .sanitiser import markup_problems, message, sanitise
 from .rules import SLUG
 from .site import check_site
 from .source import SourceError, read_markdown
@@ -99,6 +100,8 @@ def _sanitise(instance):
             problems = markup_problems(path, text, renderer(instance.settings), rendered=rendered)
         except SourceError as error:  # changed on disk since Pelican read it
             problems = [error.problem]
+        # never a silent removal, even if the file changed since Pelican read it
+        problems = problems or [Problem(path, 1, message(found[0])) for _, found in results if found][:1]
         instance.status = "draft"
         for problem in problems:
             print(problem, file=sys.stderr)
