@@ -19,9 +19,8 @@ from pelican import signals
 from pelican.contents import Article, Page
 from pelican.utils import slugify
 
-from .rules import Problem
+from .rules import SLUG, Problem
 from .sanitiser import markup_problems, message, sanitise
-from .rules import SLUG
 from .site import check_site
 from .source import SourceError, read_markdown
 
