@@ -9,6 +9,7 @@ does both).
 
 import argparse
 import datetime
+import fnmatch
 import os
 import sys
 import unicodedata
@@ -17,6 +18,7 @@ from pelican.settings import read_settings
 
 from vi_locale.formatting import TIMEZONE
 
+from .rules import Problem
 from .site import check_site, read_documents, slug_of
 
 TEMPLATE = """Title: {title}
@@ -46,7 +48,8 @@ def command_check(settings, out=sys.stdout):
         pass
     else:
         problems += load_banners(banners_path(settings), settings["PATH"], settings.get("BANNER_SLOTS", {}))[1]
-    for problem in problems:
+    problems += static_problems(settings)
+    for problem in sorted(problems):
         print(problem, file=out)
     errors = sum(p.severity == "error" for p in problems)
     if problems:
@@ -55,6 +58,19 @@ def command_check(settings, out=sys.stdout):
         return 1
     print("make check: nội dung hợp lệ (content OK)", file=out)
     return 0
+
+
+def static_problems(settings):
+    """What the build's gate (plugins/source_gate) would refuse in the static
+    folders and template pages: `make check` and the build agree."""
+    try:
+        from source_gate.gate import static_refusals
+    except ImportError:  # a site without the gate
+        return []
+    ignores = settings["IGNORE_FILES"]
+    found = static_refusals(settings["PATH"], settings["STATIC_PATHS"], settings.get("TEMPLATE_PAGES", {}),
+                            lambda name: any(fnmatch.fnmatch(name, i) for i in ignores))
+    return [Problem(os.path.relpath(path), 1, refusal) for path, refusal in found]
 
 
 def new_article(settings, title, category, now=None):

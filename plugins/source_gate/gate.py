@@ -133,3 +133,31 @@ def _is_dir(entry):
         return entry.is_dir()  # follows symlinks, as Pelican's walk does
     except OSError:
         return False
+
+
+def static_refusals(content_root, static_paths, template_pages=(), ignored=lambda name: False):
+    """``[(path, refusal)]`` for what the static folders and the template
+    pages would be refused by the build, so ``make check`` says it too."""
+    found = []
+    for folder in static_paths:
+        top = os.path.join(content_root, folder)
+        if os.path.isdir(top) or os.path.islink(top):
+            refusal = folder_refusal(content_root, top)
+            if refusal:
+                found.append((top, refusal))
+                continue
+            for path, refusal in walk(content_root, top, ignored=ignored):
+                refusal = refusal or file_refusal(content_root, path, STATIC_TYPES)
+                if refusal:
+                    found.append((path, refusal))
+        elif os.path.lexists(top):
+            refusal = file_refusal(content_root, top, STATIC_TYPES)
+            if refusal:
+                found.append((top, refusal))
+    for source in template_pages:
+        path = os.path.join(content_root, source)
+        # a missing one is not a danger; the build says it is missing
+        refusal = file_refusal(content_root, path) if os.path.lexists(path) else None
+        if refusal:
+            found.append((path, refusal))
+    return found
