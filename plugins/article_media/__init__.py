@@ -10,7 +10,6 @@ checked again just before the copy, so nothing outside ``content/`` is
 ever copied.
 """
 
-import hashlib
 import logging
 import os
 import shutil
@@ -26,7 +25,6 @@ from content_check.rules import Problem, header_entries, list_entries, parse_hea
 from content_check.site import ATTACHMENT_KINDS, real_path_inside, resolve_media_path
 from live_widgets.counter import write_atomic
 
-from . import figures as figures_module
 from .figures import FigureExtension
 
 logger = logging.getLogger(__name__)
@@ -38,18 +36,13 @@ def attachment_entries(value):
     return [(name, title or os.path.basename(name)) for name, title in list_entries(value)]
 
 
-def render_stamp():
-    """Identity of the code that shapes rendered Markdown (this plugin's
-    figures and the NFC reader) and of Markdown itself."""
-    import markdown
+def render_stamp(settings):
+    """Identity of everything that shapes rendered Markdown: the same stamp
+    `make check` keys its verdicts on (packages, our rendering code, the
+    MARKDOWN settings)."""
+    from content_check.markup_cache import code_stamp
 
-    import vi_locale
-
-    digest = hashlib.sha256(markdown.__version__.encode())
-    for module in (figures_module, vi_locale):
-        with open(module.__file__, "rb") as handle:
-            digest.update(handle.read())
-    return digest.hexdigest()
+    return code_stamp(settings)
 
 
 def drop_stale_content_cache(cache_path, stamp):
@@ -78,7 +71,7 @@ def _add_extension(pelican):
     extensions = pelican.settings.setdefault("MARKDOWN", {}).setdefault("extensions", [])
     if not any(isinstance(e, FigureExtension) for e in extensions):
         extensions.append(FigureExtension())
-    drop_stale_content_cache(pelican.settings["CACHE_PATH"], render_stamp())
+    drop_stale_content_cache(pelican.settings["CACHE_PATH"], render_stamp(pelican.settings))
 
 
 class AttachmentRefused(ValueError):
