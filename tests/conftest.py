@@ -103,6 +103,22 @@ def new_content(content):
     return content
 
 
+def project_copy(root):
+    """A copy of the project (its own content/ with what every site needs
+    and the sample feeds, output/ and cache/) sharing the real .venv; file
+    times are kept so make never reinstalls. For tests that run `make`."""
+    root = Path(root)
+    root.mkdir(parents=True)
+    for name in ("Makefile", "pelicanconf.py", "publishconf.py", "requirements.txt", "requirements-test.txt"):
+        shutil.copy2(ROOT / name, root / name)
+    for name in ("plugins", "theme"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / ".venv").symlink_to(ROOT / ".venv")
+    content = new_content(root / "content")
+    shutil.copytree(ROOT / "content" / "feeds", content / "feeds")
+    return root
+
+
 @pytest.fixture
 def tiny_content(tmp_path):
     """A minimal content tree for focused builds."""

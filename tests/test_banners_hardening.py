@@ -12,16 +12,9 @@ from banners.model import load_banners
 from conftest import ROOT, new_content, run_pelican, write_article
 from PIL import Image
 
-SLOTS = {"lien-ket": {"title": "Liên kết website", "width": 276}, "sidebar": {"title": "", "width": 276}}
-BASE = "http://127.0.0.1:8000/tin-moi/bai.html"
+from test_banners import GOOD, SLOTS
 
-GOOD = """- id: nhan-dan
-  title: Báo Nhân Dân
-  image: banners/a.jpg
-  link: https://nhandan.vn
-  slot: lien-ket
-  order: 10
-"""
+BASE = "http://127.0.0.1:8000/tin-moi/bai.html"
 
 # (as written in banners.yml, what the build publishes or None when refused)
 LINKS = [

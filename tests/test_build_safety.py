@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, new_content, write_article
+from conftest import ROOT, project_copy, write_article
 from PIL import Image
 
 # A file outside content/ that a hostile symlink points at: its marker must
@@ -29,20 +29,11 @@ ARTICLE = {
     "ImageCaption": "Quang cảnh hội nghị",
 }
 PAGE = "xay-dung-dang/hoi-nghi-quan-triet-nghi-quyet.html"
-PROJECT_FILES = ("Makefile", "pelicanconf.py", "publishconf.py", "requirements.txt", "requirements-test.txt")
 
 
 def make_project(root):
-    """A copy of the project (its own content/, output/ and cache/) sharing
-    the real .venv; file times are kept so make never reinstalls."""
-    root.mkdir(parents=True)
-    for name in PROJECT_FILES:
-        shutil.copy2(ROOT / name, root / name)
-    for name in ("plugins", "theme"):
-        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    (root / ".venv").symlink_to(ROOT / ".venv")
-    content = new_content(root / "content")
-    shutil.copytree(ROOT / "content" / "feeds", content / "feeds")
+    """A copy of the project with one article and its photo."""
+    content = project_copy(root) / "content"
     article = write_article(content / "articles" / "xay-dung-dang", "hoi-nghi", ARTICLE,
                             "## Nội dung\n\nHội nghị đã quán triệt nghị quyết.\n")
     Image.new("RGB", (640, 480), (180, 30, 30)).save(article.parent / "anh.jpg")

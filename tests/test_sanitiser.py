@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import ROOT, new_content, write_article
+from conftest import ROOT, project_copy, write_article
 
 # Payloads set window.__xss (or alert) when they run; the browser test
 # checks neither happened.
@@ -114,16 +114,8 @@ def write_vector(content, vector_id, where, text):
 
 
 def make_project(root):
-    """A copy of the project sharing the real .venv (file times kept, so
-    make never reinstalls): `make html` and `make publish` run on it."""
-    root.mkdir(parents=True)
-    for name in ("Makefile", "pelicanconf.py", "publishconf.py", "requirements.txt", "requirements-test.txt"):
-        shutil.copy2(ROOT / name, root / name)
-    for name in ("plugins", "theme"):
-        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    (root / ".venv").symlink_to(ROOT / ".venv")
-    content = new_content(root / "content")
-    shutil.copytree(ROOT / "content" / "feeds", content / "feeds")
+    """A copy of the project with one ordinary article; `make` runs on it."""
+    content = project_copy(root) / "content"
     write_article(content / "articles" / "xay-dung-dang", "bai-tot",
                   {"Title": "Bài viết bình thường", "Date": "2020-03-20 08:00", "Category": "Xây dựng Đảng",
                    "Summary": "Lời dẫn **đậm**."},
