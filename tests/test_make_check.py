@@ -469,3 +469,34 @@ def test_build_finds_photos_and_attachments_stored_nfd(tiny_content, tmp_path):
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
     assert len(soup.select("picture")) >= 2  # lead photo and body photo
     assert [p.read_bytes() for p in (tmp_path / "site" / "output").rglob("*.pdf")] == [b"%PDF-1.4 tai lieu"]
+
+
+def test_many_files_are_rendered_on_every_core_with_the_same_verdicts(site, monkeypatch, tmp_path):
+    import content_check.site as site_module
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: nothing to share the rendering with")
+    settings, article, messages = site
+    for number in range(6):
+        body = "Nội dung.\n" if number % 2 else f"Đoạn {number}.\n\n<svg><set attributeName=\"href\"/></svg>\n"
+        article(slug=f"bai-{number}", Title=f"Bài {number}", body=body)
+    settings = dict(settings, CACHE_PATH=str(tmp_path / "one-core"))
+    monkeypatch.setattr(site_module, "PARALLEL_FROM", 10**9)
+    one_core = messages_with(settings)
+    settings = dict(settings, CACHE_PATH=str(tmp_path / "every-core"))
+    monkeypatch.setattr(site_module, "PARALLEL_FROM", 2)
+    pools = []
+
+    class CountedPool(site_module.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(args[0])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(site_module, "ProcessPoolExecutor", CountedPool)
+    assert messages_with(settings) == one_core
+    assert pools and pools[0] >= 2  # the workers rendered them
+    assert sum("thẻ <svg>" in m for m in one_core) == 3
+
+
+def messages_with(settings):
+    return [str(p) for p in check_site(settings)]

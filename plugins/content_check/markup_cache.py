@@ -66,16 +66,26 @@ class MarkupCache:
     def key(text):
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
+    @staticmethod
+    def _valid(found):
+        return isinstance(found, list) and all(
+            isinstance(p, list) and len(p) == 2 and isinstance(p[0], int) and isinstance(p[1], str) for p in found)
+
+    def known(self, text):
+        """Whether a verdict for ``text`` is remembered (and well formed)."""
+        key = self.key(text)
+        return key in self.new or self._valid(self.old.get(key))
+
+    def remember(self, text, found):
+        self.new[self.key(text)] = [[line, message] for line, message in found]
+
     def get(self, text, compute):
         """``compute()``'s ``[(line, message)]`` for ``text``, remembered."""
         key = self.key(text)
-        found = self.old.get(key)
-        valid = isinstance(found, list) and all(
-            isinstance(p, list) and len(p) == 2 and isinstance(p[0], int) and isinstance(p[1], str) for p in found)
-        if not valid:
-            found = [[line, message] for line, message in compute()]
-        self.new[key] = found
-        return [(line, message) for line, message in found]
+        if key not in self.new:
+            found = self.old.get(key)
+            self.new[key] = found if self._valid(found) else [[line, message] for line, message in compute()]
+        return [(line, message) for line, message in self.new[key]]
 
     def save(self):
         if not self.path or self.new == self.old:

@@ -4,14 +4,18 @@ exist and unsafe link schemes. ``make check`` prints what this returns;
 the build runs the same checks before Pelican reads anything."""
 
 import functools
+import multiprocessing
 import os
 import posixpath
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from pelican.utils import slugify
 
 from .links import find_links, url_scheme
+from .render import renderer
 from .rules import Problem, check_header, header_entries, parse_header
 from .sanitiser import markup_problems
 from .source import SourceError, read_markdown
@@ -363,6 +367,39 @@ def _markup_verdict(document, render):
                     "người quản trị kèm tệp này (the file cannot be rendered)")]
 
 
+# Below this many files to render, starting worker processes costs more
+# than it saves (each file takes about 3 ms to render).
+PARALLEL_FROM = 200
+_worker_render = []
+
+
+def _start_worker(settings):
+    _worker_render.append(renderer(settings))
+
+
+def _worker_verdict(path_and_text):
+    path, text = path_and_text
+    return _markup_verdict(SimpleNamespace(path=path, text=text), _worker_render[0])
+
+
+def _render_missing(documents, settings, cache):
+    """Render, on every core, the files `make check` has no verdict for: a
+    cold check of 5,000 articles is otherwise ~14 s on one core. Few files
+    are left to ``cache.get``, one by one."""
+    todo = [d for d in documents if not cache.known(d.text)]
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
+    if len(todo) < PARALLEL_FROM or workers < 2:
+        return
+    # fork: the workers inherit the settings (Markdown extension objects
+    # included) instead of having them pickled
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(settings,)) as pool:
+        verdicts = pool.map(_worker_verdict, [(d.path, d.text) for d in todo], chunksize=64)
+        for document, found in zip(todo, verdicts):
+            cache.remember(document.text, found)
+
+
 def check_site(settings, documents=None, build=False):
     """Every problem of the content tree, sorted by file and line.
 
@@ -380,10 +417,11 @@ def check_site(settings, documents=None, build=False):
     cache = render_text = None
     if not build:
         from .markup_cache import MarkupCache, code_stamp
-        from .render import markdown_settings, renderer
+        from .render import markdown_settings
 
         render_text = renderer(settings)
         cache = MarkupCache(settings.get("CACHE_PATH"), code_stamp(markdown_settings(settings)))
+        _render_missing(documents, settings, cache)
     for document in documents:
         problems.extend(document.problems)
         if cache:
