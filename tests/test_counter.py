@@ -773,7 +773,7 @@ def make_stats(work, *logs, site, clock_env=None):
     result = subprocess.run(command, cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
     # make reports the counter's own exit status as "Error N" (and exits 2):
     # give back the counter's status and messages.
-    failed = re.search(r"make: \*\*\* \[Makefile:\d+: stats\] Error (\d+)\n\Z", result.stderr)
+    failed = re.search(r"make(?:\[\d+\])?: \*\*\* \[Makefile:\d+: stats\] Error (\d+)\n\Z", result.stderr)
     if failed:
         result.returncode = int(failed.group(1))
         result.stderr = result.stderr[:failed.start()]
