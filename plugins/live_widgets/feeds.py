@@ -28,8 +28,10 @@ MAX_DEPTH = 16
 MAX_COUNT = 9 * 10**15
 MAX_DIGITS = len(str(MAX_COUNT))
 # a JSON string (escapes included) or one bracket: strings are skipped whole
-# so a "[" inside one does not count as nesting
-_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+# so a "[" inside one does not count as nesting. Possessive, and an
+# unclosed string runs to the end in one match: a file of `\"` without a
+# closing quote would otherwise be rescanned from every quote (quadratic).
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)|[\[\]{}]', re.S)
 
 
 class FeedError(ValueError):
