@@ -500,3 +500,14 @@ def test_many_files_are_rendered_on_every_core_with_the_same_verdicts(site, monk
 
 def messages_with(settings):
     return [str(p) for p in check_site(settings)]
+
+
+def test_files_pelican_ignores_are_not_checked(site, tmp_path):
+    """IGNORE_FILES (a README beside an article, an editor's lock file) are
+    skipped by the build, so by make check too."""
+    settings, article, messages = site
+    path = article()
+    (path.parent / "README.md").write_text("Ghi chú cho người biên tập, không phải bài.\n", encoding="utf-8")
+    (path.parent / ".#index.md").symlink_to("root@may-tinh.1234:1700000000")  # Emacs lock, dangling
+    assert messages() == []
+    assert command_check(settings) == 0

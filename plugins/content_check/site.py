@@ -3,6 +3,7 @@ captions and alt text, duplicate addresses, links to pages that do not
 exist and unsafe link schemes. ``make check`` prints what this returns;
 the build runs the same checks before Pelican reads anything."""
 
+import fnmatch
 import functools
 import multiprocessing
 import os
@@ -151,16 +152,22 @@ def site_file(content_root, relative):
     return os.path.isfile(path) and real_path_inside(content_root, path)
 
 
-def markdown_files(root, folders):
+def markdown_files(root, folders, ignores=(), excludes=()):
     """``(path, refusal)`` for every Markdown file of ``folders``, found as
     the build finds them: through the build's gate (plugins/source_gate:
     folder symlinks followed only inside content/) when it is installed,
-    with its words for what it refuses; ``refusal`` is None for a file
-    that may be read."""
+    with its words for what it refuses, skipping what Pelican skips
+    (``IGNORE_FILES`` names, ``*_EXCLUDES`` folders); ``refusal`` is None
+    for a file that may be read."""
     try:
         from source_gate.gate import file_refusal, walk
     except ImportError:  # a site without the gate: symlinks out are still refused
         file_refusal = walk = None
+
+    def ignored(name):
+        return any(fnmatch.fnmatch(name, pattern) for pattern in ignores)
+
+    excluded = frozenset(os.path.normpath(os.path.join(root, e)) for e in excludes)
     found = []
     for folder in folders:
         top = os.path.join(root, folder)
@@ -169,10 +176,12 @@ def markdown_files(root, folders):
         if walk is None:
             found += [(os.path.join(d, n), None) for d, _, names in os.walk(top) for n in names]
             continue
-        for path, refusal in walk(root, top):
+        for path, refusal in walk(root, top, excluded, ignored):
             if refusal or path.endswith(".md"):
                 found.append((path, refusal or file_refusal(root, path)))
     for path, refusal in sorted(found):
+        if ignored(os.path.basename(path)):
+            continue
         if path.endswith(".md") or refusal:
             if refusal is None and not real_path_inside(root, path):
                 refusal = SYMLINKED_SOURCE.format(target=os.path.realpath(path))
@@ -189,8 +198,9 @@ def read_documents(settings, problems=None, refusals=True):
     root = settings["PATH"]
     categories = [unicodedata.normalize("NFC", c) for c in settings.get("MENU_CATEGORIES", [])]
     documents = []
-    for kind, folders in (("article", settings["ARTICLE_PATHS"]), ("page", settings["PAGE_PATHS"])):
-        for source, refusal in markdown_files(root, folders):
+    for kind, key in (("article", "ARTICLE"), ("page", "PAGE")):
+        for source, refusal in markdown_files(root, settings[f"{key}_PATHS"], settings.get("IGNORE_FILES", ()),
+                                              settings.get(f"{key}_EXCLUDES", ())):
             path = os.path.relpath(source)
             try:
                 if refusal:
