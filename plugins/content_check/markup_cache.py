@@ -10,6 +10,7 @@ atomically with only the entries this run used; an unreadable one is
 discarded with a warning.
 """
 
+import glob
 import hashlib
 import json
 import os
@@ -26,13 +27,14 @@ def code_stamp(settings):
     import article_media.figures
     import vi_locale
 
-    from . import render, sanitiser, source
-
     digest = hashlib.sha256()
     for package in ("markdown", "nh3", "pygments", "pelican"):
         digest.update(f"{package}={version(package)};".encode())
-    for module in (sanitiser, render, source, article_media.figures, vi_locale):
-        with open(module.__file__, "rb") as handle:
+    # every module of this package (the sanitiser's link rules live in
+    # links.py, its source limits in source.py...), the figures and the reader
+    ours = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "*.py")))
+    for path in ours + [article_media.figures.__file__, vi_locale.__file__]:
+        with open(path, "rb") as handle:
             digest.update(handle.read())
     markdown = settings.get("MARKDOWN", {})
     names = sorted(e if isinstance(e, str) else type(e).__name__ for e in markdown.get("extensions", []))
