@@ -356,25 +356,29 @@ def test_a_bad_slug_never_writes_outside_output_in_a_preview(tiny_content, tmp_p
 
 
 @pytest.mark.parametrize("date,problem", [
-    ("9999-12-31", True), ("2099-01-01 08:00", True), ("1929-12-31", True),
-    ("1930-01-01", False), ("2020-03-23 08:15", False),
+    ("9999-12-31", "error"), ("2101-01-01 08:00", "error"), ("1929-12-31", "error"),
+    ("2099-01-01 08:00", "warning"), ("1930-01-01", None), ("2020-03-23 08:15", None),
 ])
 def test_implausible_dates_are_refused(site, date, problem):
     from content_check.rules import check_header
     import datetime
 
-    _, article, messages = site
+    settings, article, _ = site
     article(Date=date)
-    expected = (f"{ARTICLE_PATH}:2: Date: {date!r} không hợp lý: ngày phải từ 01/01/1930 đến chậm nhất ngày "
-                f"mai (")
-    found = [m for m in messages() if m.startswith(expected)]
-    assert len(found) == int(problem), messages()
-    # the rule, with a fixed today: tomorrow is fine, the day after is not
+    found = [p for p in check_site(settings) if p.line == 2]
+    assert [p.severity for p in found] == ([problem] if problem else []), found
+    if problem == "error":
+        assert str(found[0]) == (
+            f"{ARTICLE_PATH}:2: Date: {date!r} không hợp lý: ngày phải từ 01/01/1930 đến 31/12/2100; "
+            "kiểm tra lại năm (Date must be between 1930-01-01 and 2100-12-31)")
+    # the clock rule, with a fixed today: tomorrow is fine, the day after warns
     today = datetime.datetime(2026, 12, 2, 9, 0)
     text = "Title: x\nDate: {}\nCategory: Xây dựng Đảng\n\nx\n"
     assert check_header("a.md", text.format("2026-12-03 09:00"), today=today) == []
-    assert check_header("a.md", text.format("2026-12-03 09:01"), today=today)[0].message.endswith(
-        "(03/12/2026); kiểm tra lại năm (Date must be between 1930-01-01 and tomorrow)")
+    [late] = check_header("a.md", text.format("2026-12-03 09:01"), today=today)
+    assert late.severity == "warning" and str(late) == (
+        "a.md:2: cảnh báo: Date: '2026-12-03 09:01' là ngày trong tương lai (sau 03/12/2026): bài sẽ đứng "
+        "đầu các danh sách đến ngày đó; kiểm tra lại ngày (Date is in the future)")
 
 
 def test_file_names_match_whatever_their_normalisation(site, tmp_path):

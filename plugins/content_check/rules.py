@@ -29,6 +29,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # publishes; a date after tomorrow is a typo (9999-12-31 would pin the
 # article first forever). Only the check reads the clock; no page does.
 FIRST_DATE = datetime.datetime(1930, 1, 1)
+LAST_DATE = datetime.datetime(2100, 12, 31, 23, 59, 59)
 FUTURE_DAYS = 1
 
 
@@ -130,13 +131,23 @@ def today_in_vietnam():
 
 
 def date_problem(key, value, today):
-    """The message for a date outside [1930-01-01, tomorrow], or None."""
+    """``(severity, message)`` for an implausible date, or None. Outside
+    [1930, 2100] is an error whatever the day (a typed 9999 would pin the
+    article first for ever); after tomorrow is a warning, the only rule
+    that reads the clock: it fails `make publish` (an article from the
+    future stays on top until then) but never changes what a page says."""
     date = parse_date(value)
-    if date is None or FIRST_DATE <= date <= today + datetime.timedelta(days=FUTURE_DAYS):
+    name = key.capitalize()
+    if date is None:
         return None
-    return (f"{key.capitalize()}: {value!r} không hợp lý: ngày phải từ 01/01/1930 đến chậm nhất ngày mai "
-            f"({(today + datetime.timedelta(days=FUTURE_DAYS)):%d/%m/%Y}); kiểm tra lại năm "
-            f"({key.capitalize()} must be between 1930-01-01 and tomorrow)")
+    if not FIRST_DATE <= date <= LAST_DATE:
+        return "error", (f"{name}: {value!r} không hợp lý: ngày phải từ 01/01/1930 đến 31/12/2100; kiểm tra "
+                         f"lại năm ({name} must be between 1930-01-01 and 2100-12-31)")
+    tomorrow = today + datetime.timedelta(days=FUTURE_DAYS)
+    if date > tomorrow:
+        return "warning", (f"{name}: {value!r} là ngày trong tương lai (sau {tomorrow:%d/%m/%Y}): bài sẽ đứng "
+                           f"đầu các danh sách đến ngày đó; kiểm tra lại ngày ({name} is in the future)")
+    return None
 
 
 def check_header(path, text, kind="article", categories=None, parsed=None, today=None):
@@ -171,7 +182,8 @@ def check_header(path, text, kind="article", categories=None, parsed=None, today
                 f"2020-03-23 08:15 ({key.capitalize()} must be YYYY-MM-DD HH:MM)"
             )))
         elif key in fields and fields[key][1] and date_problem(key, fields[key][1], today):
-            problems.append(Problem(path, fields[key][0], date_problem(key, fields[key][1], today)))
+            severity, message = date_problem(key, fields[key][1], today)
+            problems.append(Problem(path, fields[key][0], message, severity))
     if fields.get("slug", (0, ""))[1] and not SLUG.match(fields["slug"][1]):
         line, value = fields["slug"]
         problems.append(Problem(path, line, (
