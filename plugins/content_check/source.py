@@ -33,10 +33,12 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_UNCLOSED_TAGS = 20
 MAX_BRACKET_DEPTH = 10
 MAX_UNCLOSED_LINKS = 20
-# Each code block costs Pygments a language guess (5-8 ms): 60 KB of "~~~"
-# lines took 38 s. A news article has a few at most; a paragraph indented
-# by four spaces (pasted from Word) is a code block too.
-MAX_CODE_BLOCKS = 100
+# With Pygments' language guess each code block cost 5-8 ms (60 KB of "~~~"
+# lines took 38 s); pelicanconf turns the guess off and a block is now
+# ~0.4 ms, linear. The bound stays for settings that guess; it is high
+# because a paragraph indented by four spaces (pasted from Word) is a code
+# block too, and a long resolution may have hundreds.
+MAX_CODE_BLOCKS = 2000
 _FENCE_LINE = re.compile(r"^[ ]{0,3}(?:```|~~~)", re.M)
 _INDENTED_BLOCK = re.compile(r"\n[ \t]*\n(?: {4}|\t)[ \t]*\S")
 _TAG_TOKENS = re.compile(r"<[A-Za-z/!?]|>")
