@@ -65,13 +65,13 @@ def test_markup_cache_remembers_and_discards_an_unreadable_file(tmp_path, capsys
 
     def compute():
         calls.append(1)
-        return [(3, "thẻ <svg> ...")]
+        return [(3, "thẻ <svg> ...", "error")]
 
     cache = MarkupCache(str(tmp_path), "stamp-1")
-    assert cache.get("văn bản", compute) == [(3, "thẻ <svg> ...")]
+    assert cache.get("văn bản", compute) == [(3, "thẻ <svg> ...", "error")]
     cache.save()
     again = MarkupCache(str(tmp_path), "stamp-1")
-    assert again.get("văn bản", compute) == [(3, "thẻ <svg> ...")] and len(calls) == 1
+    assert again.get("văn bản", compute) == [(3, "thẻ <svg> ...", "error")] and len(calls) == 1
     assert MarkupCache(str(tmp_path), "stamp-2").get("văn bản", compute) and len(calls) == 2  # new code
     (tmp_path / FILE).write_bytes(b'{"stamp": "stamp-1", "entr')  # a build killed mid-write
     broken = MarkupCache(str(tmp_path), "stamp-1")

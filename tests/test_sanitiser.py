@@ -279,3 +279,43 @@ def test_sanitiser_core_table():
     assert [r.kind for r in removals('<a href="tel:0271">a</a><img src="//evil/x.png"><img src="/\\evil">')] == [
         "image", "image"]
     assert removals('<p class="lead">x</p>')[0].name == "class"
+
+
+WORD_PASTE = (
+    '<p align="center">Nguồn: TTXVN</p>\n\n'
+    '<p>Đoạn <span style="font-size:12.0pt;font-family:Times New Roman">dán từ Word</span>, '
+    '<font face="Arial">chữ cũ</font>, <u>gạch chân</u>, <s>gạch ngang</s>, '
+    '<a href="https://nhandan.vn" target="_blank">Nhân Dân</a>.</p>\n'
+)
+
+
+def test_pasted_looks_are_warnings_and_the_article_stays_published(tiny_content, tmp_path):
+    """What only changes looks (Word's style=, <font>) is removed with a
+    warning: `make html` publishes the article as written, `make publish`
+    (warnings fatal) stops; what articles use (align, target=_blank, <u>,
+    <s>) is kept."""
+    from conftest import build, run_pelican
+
+    source = write_article(tiny_content / "articles", "bai", {
+        "Title": "Bài dán từ Word", "Date": "2020-03-23 08:15", "Category": "Xây dựng Đảng"}, WORD_PASTE)
+    site = build(tiny_content, tmp_path / "html")
+    shown = os.path.relpath(source, ROOT)
+    assert f"{shown}:7: cảnh báo: thuộc tính style= của thẻ <span> không được phép và đã bị loại bỏ; hãy xóa " \
+           "nó (attribute style= on <span> removed: not allowed)" in site.log
+    assert f"{shown}:7: cảnh báo: thẻ <font> không được phép trong bài và đã bị loại bỏ khỏi trang; hãy xóa nó " \
+           "(tag <font> removed: not allowed in articles)" in site.log
+    body = site.soup("xay-dung-dang/bai-dan-tu-word.html").select_one(".article__body")
+    assert body.select_one('p[align="center"]').get_text() == "Nguồn: TTXVN"
+    assert body.select_one('a[target="_blank"]')["href"] == "https://nhandan.vn"
+    assert body.u.get_text() == "gạch chân" and body.s.get_text() == "gạch ngang"
+    assert not body.select("[style], font") and "dán từ Word" in body.get_text()
+    strict = run_pelican(tiny_content, tmp_path / "publish" / "output", fatal="warnings")
+    assert strict.returncode != 0 and "Traceback" not in strict.stdout
+
+
+def test_a_style_that_tries_something_is_an_error():
+    from content_check.sanitiser import markup_problems
+
+    text = 'Title: x\n\n<p style="background:url(/x.png)">a</p>\n\n<p style="color:red">b</p>\n'
+    found = markup_problems("a.md", text, lambda t: (t.split("\n\n", 1)[-1],))
+    assert [(p.line, p.severity) for p in found] == [(3, "error"), (5, "warning")]

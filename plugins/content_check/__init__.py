@@ -100,12 +100,17 @@ def _sanitise(instance):
         except SourceError as error:  # changed on disk since Pelican read it
             problems = [error.problem]
         # never a silent removal, even if the file changed since Pelican read it
-        problems = problems or [Problem(path, 1, message(found[0])) for _, found in results if found][:1]
-        instance.status = "draft"
+        problems = problems or [Problem(path, 1, message(found[0]), found[0].severity)
+                                for _, found in results if found][:1]
         for problem in problems:
             print(problem, file=sys.stderr)
-        fail_cleanly(logger.error, "%s: nội dung HTML bị loại bỏ, xem các dòng trên "
-                     "(unsafe or unsupported HTML removed)", path)
+        if any(p.severity == "error" for p in problems):
+            instance.status = "draft"
+            fail_cleanly(logger.error, "%s: nội dung HTML bị loại bỏ, xem các dòng trên "
+                         "(unsafe or unsupported HTML removed)", path)
+        else:
+            fail_cleanly(logger.warning, "%s: định dạng HTML dán vào đã được bỏ, xem các dòng trên "
+                         "(presentational HTML removed)", path)
     if instance._content is not None:
         instance._content = results[0][0]
     for name, (cleaned, _) in zip(formatted_fields(instance.settings), results[1:]):

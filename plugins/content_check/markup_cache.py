@@ -71,7 +71,8 @@ class MarkupCache:
     @staticmethod
     def _valid(found):
         return isinstance(found, list) and all(
-            isinstance(p, list) and len(p) == 2 and isinstance(p[0], int) and isinstance(p[1], str) for p in found)
+            isinstance(p, list) and len(p) == 3 and isinstance(p[0], int) and isinstance(p[1], str)
+            and p[2] in ("error", "warning") for p in found)
 
     def known(self, text):
         """Whether a verdict for ``text`` is remembered (and well formed)."""
@@ -79,15 +80,15 @@ class MarkupCache:
         return key in self.new or self._valid(self.old.get(key))
 
     def remember(self, text, found):
-        self.new[self.key(text)] = [[line, message] for line, message in found]
+        self.new[self.key(text)] = [list(verdict) for verdict in found]
 
     def get(self, text, compute):
-        """``compute()``'s ``[(line, message)]`` for ``text``, remembered."""
+        """``compute()``'s ``[(line, message, severity)]`` for ``text``, remembered."""
         key = self.key(text)
         if key not in self.new:
             found = self.old.get(key)
-            self.new[key] = found if self._valid(found) else [[line, message] for line, message in compute()]
-        return [(line, message) for line, message in self.new[key]]
+            self.new[key] = found if self._valid(found) else [list(verdict) for verdict in compute()]
+        return [tuple(verdict) for verdict in self.new[key]]
 
     def save(self):
         if not self.path or self.new == self.old:

@@ -28,9 +28,11 @@ TAGS = frozenset({
     "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "hr", "br", "pre", "code", "span",
     "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
     "figure", "figcaption", "div", "a", "img",
+    # text-level tags staff paste from Word and news sites; inert
+    "u", "s", "del", "ins", "mark", "small", "q", "cite",
 })
 ATTRIBUTES = {
-    "a": {"href", "title"},
+    "a": {"href", "title", "target"}, "p": {"align"},
     "img": {"src", "alt", "title", "width", "height", "loading", "decoding"},
     "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"},
     "ol": {"start"}, "abbr": {"title"},
@@ -46,7 +48,9 @@ CLASSES = {
 }
 _NUMBER = re.compile(r"^[0-9]{1,4}$")
 _VALUES = {
-    "align": re.compile(r"^(left|right|center)$"),
+    "align": re.compile(r"^(left|right|center|justify)$"),
+    # browsers give target=_blank links noopener by default
+    "target": re.compile(r"^_blank$"),
     "loading": re.compile(r"^lazy$"), "decoding": re.compile(r"^async$"),
     "id": re.compile(r"^fn(ref)?:[A-Za-z0-9_-]{1,40}$"),
     "colspan": _NUMBER, "rowspan": _NUMBER, "width": _NUMBER, "height": _NUMBER, "start": _NUMBER,
@@ -112,18 +116,49 @@ def clean(html):
     return _CLEANER.clean(html) if html else html
 
 
+# What pasted Word or web HTML carries for looks only: removing it changes
+# how a paragraph looks, never what it does, so it is a warning (it fails
+# `make publish`, the preview stays a normal article). Everything else
+# removed (scripts, SVG, event handlers, links, images, broken markup) is an
+# error.
+LOOKS_ONLY_TAGS = frozenset({
+    "font", "center", "big", "strike", "tt", "section", "article", "header", "footer", "aside", "nav",
+    "main", "o:p", "label", "address", "time", "bdi", "wbr", "kbd", "samp", "var", "dfn",
+})
+LOOKS_ONLY_ATTRIBUTES = frozenset({
+    "style", "class", "align", "valign", "width", "height", "id", "lang", "dir", "title", "color", "face",
+    "size", "border", "cellpadding", "cellspacing", "bgcolor", "target", "rel", "name", "data-mce-style",
+})
+
+
 @dataclass(frozen=True)
 class Removal:
     kind: str        # "tag", "attribute", "link" (an href), "image" (a src) or "markup"
     tag: str
     name: str = ""   # the attribute
     value: str = ""  # the URL, for links and images
+    risky: bool = False  # an attribute whose value tries something (url(, expression, javascript:)
+
+    @property
+    def severity(self):
+        looks_only = (self.kind == "tag" and self.tag in LOOKS_ONLY_TAGS) or (
+            self.kind == "attribute" and self.name in LOOKS_ONLY_ATTRIBUTES and not self.risky)
+        return "warning" if looks_only else "error"
 
     @property
     def key(self):
         """Two removals with the same key get one message: every ``<svg>``,
         every ``onclick=`` on ``<a>``, every link to the same address."""
-        return (self.kind, self.tag, self.name, self.value)
+        return (self.kind, self.tag, self.name, self.value, self.risky)
+
+
+# A value that only styles would not hold these; one that does is an attempt
+# (CSS loading a URL or script), never "just looks", whatever the attribute.
+_ACTIVE_VALUE = re.compile(r"url\(|expression|script:|@import|behavior|binding|\\", re.I)
+
+
+def _tries_something(value):
+    return bool(_ACTIVE_VALUE.search(re.sub(r"\s|/\*.*?\*/", "", value)))
 
 
 class _Walker(HTMLParser):
@@ -153,7 +188,7 @@ class _Walker(HTMLParser):
             elif name == "src" and name in ATTRIBUTES.get(tag, ()):
                 self.found.append(Removal("image", tag, name, value or ""))
             else:
-                self.found.append(Removal("attribute", tag, name))
+                self.found.append(Removal("attribute", tag, name, risky=_tries_something(value or "")))
 
     handle_startendtag = handle_starttag
 
@@ -230,8 +265,9 @@ def _keys(rendered):
 
 
 def markup_problems(path, text, render, rendered=None):
-    """One error per kind of removal in ``text``'s rendered fragments,
-    at the line where it was first written.
+    """One problem per kind of removal in ``text``'s rendered fragments,
+    at the line where it was first written (a warning for what only
+    changes looks, see :data:`LOOKS_ONLY_TAGS`, else an error).
 
     ``render(text)`` returns the fragments (body, Summary) as the build
     renders them; ``rendered`` is that for the whole file when the caller
@@ -271,7 +307,7 @@ def markup_problems(path, text, render, rendered=None):
         return low
 
     located = list(found.items())[:MAX_LOCATED]  # document order, body first
-    problems = [Problem(path, first_line(slot, removal), message(removal, count))
+    problems = [Problem(path, first_line(slot, removal), message(removal, count), removal.severity)
                 for slot, (removal, count) in located]
     if len(found) > len(located):
         rest = len(found) - len(located)

@@ -368,13 +368,13 @@ def site_urls(documents, settings):
 
 
 def _markup_verdict(document, render):
-    """``[(line, message)]`` of what the sanitiser removes from the file."""
+    """``[(line, message, severity)]`` of what the sanitiser removes from the file."""
     try:
-        return [(p.line, p.message) for p in markup_problems(document.path, document.text, render)]
+        return [(p.line, p.message, p.severity) for p in markup_problems(document.path, document.text, render)]
     except Exception as error:  # noqa: BLE001 - Markdown or an extension failed on this text
         # the build's reader fails the same way and leaves the file out
         return [(1, f"không hiển thị được bài: {type(error).__name__}: {str(error)[:100]}; hãy báo cho "
-                    "người quản trị kèm tệp này (the file cannot be rendered)")]
+                    "người quản trị kèm tệp này (the file cannot be rendered)", "error")]
 
 
 # Below this many files to render, starting worker processes costs more
@@ -436,7 +436,7 @@ def check_site(settings, documents=None, build=False):
         problems.extend(document.problems)
         if cache:
             found = cache.get(document.text, lambda: _markup_verdict(document, render_text))
-            problems.extend(Problem(document.path, line, message) for line, message in found)
+            problems.extend(Problem(document.path, *verdict) for verdict in found)
         problems.extend(check_media(document, settings))
         problems.extend(check_links(document, settings, known))
         url = document.url
