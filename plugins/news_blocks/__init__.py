@@ -9,7 +9,7 @@ Only published articles are ever listed. ``Status: hidden`` articles
 and can be linked to, but no list, feed, sitemap or search index shows
 them; their own page still offers "Các tin khác" of their category.
 
-Also here: the ``plain_text`` and ``plain_title`` filters (news_blocks.text)
+Also here: the ``plain_text`` filter (news_blocks.text)
 and the feed writer that keeps titles as written (news_blocks.feeds).
 """
 
@@ -20,7 +20,7 @@ from pelican import signals
 from content_check.rules import parse_bool
 
 from .feeds import plain_title_writer
-from .text import html_to_text, plain_title
+from .text import html_to_text
 
 
 def order_categories(categories, menu):
@@ -116,7 +116,6 @@ def _menu_pages(generator):
 
 def _add_filters(generator):
     generator.env.filters["plain_text"] = html_to_text
-    generator.env.filters["plain_title"] = plain_title
 
 
 def register():
