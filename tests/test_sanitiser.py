@@ -57,6 +57,17 @@ VECTORS = [
     ("form-action", "body", f'<form action="javascript:{X}"><button>Gửi</button></form>', 7),
     ("button-formaction", "body", f'<button formaction="javascript:{X}">Gửi</button>', 7),
     ("input-autofocus", "body", f'<input autofocus onfocus="{X}">', 7),
+    # Pelican's {tag}/{index} rewriting after the sanitiser: a quote inside a
+    # title once ended the attribute early and the next value became onfocus=
+    ("pelican-rewrite-title", "body",
+     "Chữ <abbr title=\"q href='{tag}zz\">HĐND</abbr> it's <a title=\" tabindex=0 autofocus "
+     "onfocus=self[String.fromCharCode(95,95,120,115,115)]=1 x=\">y</a> end.", None),
+    ("pelican-rewrite-markdown", "body",
+     "Hội đồng [nhân dân](https://ok.example \"x href='{index}\") tỉnh's UBND end.\n\n"
+     "*[UBND]: tabindex=0 autofocus onfocus=self[String.fromCharCode(95,95,120,115,115)]=1 x=", None),
+    ("pelican-rewrite-summary", "summary",
+     "Chữ <abbr title=\"q href='{index}zz\">HĐND</abbr> it's <a title=\" tabindex=0 autofocus "
+     "onfocus=self[String.fromCharCode(95,95,120,115,115)]=1 x=\">y</a> end.", None),
     ("style-url", "body", f'<div style="background:url(javascript:{X})">x</div>', 7),
     ("style-expression", "body", f'<p style="width:expression({X})">x</p>', 7),
     ("style-tag", "body", f'<style>@import "javascript:{X}"; body {{ background: red }}</style>', 7),

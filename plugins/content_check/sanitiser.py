@@ -111,9 +111,37 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+# Ammonia's output is canonical: every attribute double-quoted with `"`, `&`,
+# `<` and `>` escaped inside it, so these find exactly the tags and their
+# attributes.
+_TAG = re.compile(r"<[a-zA-Z][^<>]*>")
+_ATTRIBUTE = re.compile(r'(\s[\w:-]+)="([^"]*)"')
+_URL_ATTRIBUTES = frozenset({"href", "src"})
+
+
+def _quote_apostrophes(tag):
+    def attribute(match):
+        name, value = match.groups()
+        if name.strip() in _URL_ATTRIBUTES:
+            return match.group(0)
+        return f'{name}="{value.replace(chr(39), "&#39;")}"'
+    return _ATTRIBUTE.sub(attribute, tag.group(0))
+
+
 def clean(html):
-    """``html`` with everything outside the policy removed."""
-    return _CLEANER.clean(html) if html else html
+    """``html`` with everything outside the policy removed.
+
+    Pelican rewrites ``{filename}``/``{tag}``/``|...|`` links after this,
+    with a regex that looks for ``href='{...}...'`` anywhere inside a tag:
+    an attribute value such as ``title="x href='{index}"`` made it swallow
+    the closing quote, and a later value was then read as attributes (an
+    ``onfocus=`` that ran). So ``'`` inside any attribute but a URL is
+    written ``&#39;``: the same character to a browser, no quote to that
+    regex."""
+    if not html:
+        return html
+    cleaned = _CLEANER.clean(html)
+    return _TAG.sub(_quote_apostrophes, cleaned) if "'" in cleaned else cleaned
 
 
 # What pasted Word or web HTML carries for looks only: removing it changes
