@@ -552,3 +552,19 @@ def test_killed_writes_leave_no_lasting_litter(tmp_path):
     write_cache(str(target), b"new")
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, recent.name, other.name])
+
+
+def test_a_build_killed_between_the_renames_is_healed_by_the_next(project):
+    """Killed after `output` became `output.old` and before the staging
+    folder took its place: the next build, even a failing one, serves the
+    last good site again."""
+    (project / "output").mkdir(exist_ok=True)
+    (project / "output" / "index.html").write_text("bản tốt gần nhất", encoding="utf-8")
+    os.rename(project / "output", project / "output.old")
+    article = project / "content/articles/xay-dung-dang/hoi-nghi/index.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("Date:", "Ngay:", 1), encoding="utf-8")
+    result = make(project, "html")
+    assert result.returncode != 0 and "Traceback" not in result.stdout
+    assert "output.old: đã khôi phục trang đang đăng" in result.stdout
+    assert (project / "output" / "index.html").read_text(encoding="utf-8") == "bản tốt gần nhất"
+    assert not (project / "output.old").exists()

@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import stat
+import sys
 
 from pelican import signals
 
@@ -129,10 +130,24 @@ def _redirect(pelican):
     pelican.output_path = staging_path(pelican.output_path)
 
 
+def restore_retired(output):
+    """A build killed between the swap's two renames leaves no ``output``
+    but the last good site in ``output.old``: put it back first, so readers
+    are served while this build runs (and whether it succeeds or not)."""
+    retired = retired_path(output)
+    if not os.path.lexists(output) and os.path.isdir(retired) and not os.path.islink(retired):
+        os.rename(retired, output)
+        # printed, not a logged warning: under `make publish` that would be
+        # fatal, and the restore is good news
+        print(f"{os.path.relpath(retired)}: đã khôi phục trang đang đăng (a killed build had left the "
+              "published site here; put back)", file=sys.stderr)
+
+
 def _start_run(pelican):
     # get_generators is sent at the start of every run (also under
     # autoreload), so a failed earlier run's leftovers go away here.
     try:
+        restore_retired(pelican.published_output_path)
         check_folders(pelican.published_output_path)
         shutil.rmtree(pelican.output_path, ignore_errors=True)
         os.makedirs(pelican.output_path)
