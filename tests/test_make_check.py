@@ -523,3 +523,49 @@ def test_a_long_paste_with_indented_paragraphs_is_accepted(site):
     _, article, messages = site
     article(body="Nghị quyết.\n\n" + "    Điều khoản được thụt vào đầu dòng.\n\n" * 300)
     assert messages() == []
+
+
+def test_names_and_links_that_give_no_address(site):
+    _, article, messages = site
+    article(Tags="đại hội, !!!", Author="***",
+            body="Xem [mục]({category}?a=b) và [lạ]({foo}bar).\n")
+    found = messages()
+    assert f"{ARTICLE_PATH}:8: Tags: '!!!' không tạo được đường dẫn; hãy dùng chữ hoặc số " \
+           "(no address can be made from this name)" in found
+    assert f"{ARTICLE_PATH}:4: Author: '***' không tạo được đường dẫn; hãy dùng chữ hoặc số " \
+           "(no address can be made from this name)" in found
+    assert any(m.startswith(f"{ARTICLE_PATH}:10: liên kết '{{category}}?a=b': tên sau {{category}} không tạo "
+                            "được đường dẫn") for m in found), found
+    assert any(m.startswith(f"{ARTICLE_PATH}:10: liên kết '{{foo}}bar': “{{foo}}” không phải chỉ dẫn") for m in found)
+
+
+def test_an_address_too_long_for_a_file_name(site):
+    _, article, messages = site
+    article(Title="Đại hội " * 40)
+    [found] = [m for m in messages() if "quá 150" in m]
+    assert found.startswith(f"{ARTICLE_PATH}:1: đường dẫn của bài dài 319 ký tự (quá 150); hãy thêm khóa Slug")
+
+
+def test_a_page_cannot_take_the_home_page_address(site):
+    settings, article, messages = site
+    page = settings["PATH"] + "/pages/trang.md"
+    with open(page, "w", encoding="utf-8") as handle:
+        handle.write("Title: Trang chủ giả\nSlug: index\n\nNội dung.\n")
+    assert "content/pages/trang.md:1: trùng địa chỉ với trang chủ (home page) (index.html): đổi tiêu đề hoặc " \
+           "thêm khóa Slug (duplicate slug)" in messages()
+
+
+def test_long_titles_and_reserved_slugs_never_give_a_traceback(tiny_content, tmp_path):
+    from bs4 import BeautifulSoup
+    from conftest import run_pelican
+
+    write_article(tiny_content / "articles", "dai", {
+        "Title": "Đại hội " * 40, "Date": "2020-03-23 08:15", "Category": "Xây dựng Đảng"})
+    (tiny_content / "pages" / "trang.md").write_text("Title: Giả\nSlug: index\n\nx\n", encoding="utf-8")
+    for fatal in ("errors", None):  # make html; the devserver previews
+        result = run_pelican(tiny_content, tmp_path / str(fatal) / "output", fatal=fatal)
+        assert "Traceback" not in result.stdout, result.stdout
+        assert "quá 150" in result.stdout and "trùng địa chỉ với trang chủ" in result.stdout
+    assert result.returncode == 0
+    home = (tmp_path / "None" / "output" / "index.html").read_text(encoding="utf-8")
+    assert "Giả" not in BeautifulSoup(home, "html.parser").select_one("main").get_text()

@@ -21,7 +21,7 @@ from pelican.utils import slugify
 
 from .rules import SLUG, Problem
 from .sanitiser import markup_problems, message, sanitise
-from .site import check_site
+from .site import MAX_SLUG, check_site
 from .source import SourceError, read_markdown
 
 logger = logging.getLogger(__name__)
@@ -75,9 +75,11 @@ def _content_ready(instance):
         return
     if os.path.abspath(instance.source_path) in _broken_sources:
         instance.status = "draft"
-    if not SLUG.match(instance.slug or ""):
+    if not SLUG.match(instance.slug or "") or len(instance.slug) > MAX_SLUG:
         instance.slug = slugify(instance.slug or "", regex_subs=instance.settings.get(
-            "SLUG_REGEX_SUBSTITUTIONS", [])) or "bai-viet"
+            "SLUG_REGEX_SUBSTITUTIONS", []))[:MAX_SLUG].rstrip("-") or "bai-viet"
+    if isinstance(instance, Page) and instance.slug in ("index", "404"):
+        instance.slug += "-trang"  # reported as a duplicate address; never over the site's own page
     _sanitise(instance)
 
 

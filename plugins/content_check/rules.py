@@ -193,7 +193,7 @@ def check_header(path, text, kind="article", categories=None, parsed=None, today
     if "status" in fields and fields["status"][1].lower() not in STATUSES:
         line, value = fields["status"]
         problems.append(Problem(path, line, (
-            f"Status: {value!r} phải là published hoặc draft (Status must be published or draft)"
+            f"Status: {value!r} phải là published, draft hoặc hidden (Status must be published, draft or hidden)"
         )))
     if "featured" in fields and fields["featured"][1].lower() not in BOOLEANS:
         line, value = fields["featured"]

@@ -8,6 +8,7 @@ import functools
 import multiprocessing
 import os
 import posixpath
+import re
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -309,12 +310,63 @@ def check_media(document, settings):
     return problems
 
 
+# Pelican's replacement indicators; any other {word} it cannot replace, and
+# one whose target gives no slug, ends `make publish` (a warning) without a file.
+INDICATORS = {"filename", "static", "attach", "category", "tag", "author", "index"}
+_INDICATOR = re.compile(r"^\{(\w*)\}(.*)$", re.S)
+
+
+def indicator_problem(url, settings):
+    match = _INDICATOR.match(url)
+    if not match:
+        return None
+    what, rest = match.groups()
+    if what not in INDICATORS:
+        return (f"liên kết {url[:50]!r}: “{{{what}}}” không phải chỉ dẫn của trang; dùng {{filename}}, "
+                f"{{static}}, {{category}}, {{tag}} hoặc {{index}} (unknown link indicator {{{what}}})")
+    if what in ("category", "tag", "author") and not slug_of(rest.split("#")[0].split("?")[0], settings):
+        return (f"liên kết {url[:50]!r}: tên sau {{{what}}} không tạo được đường dẫn; viết tên bằng chữ hoặc số "
+                f"(no address can be made from what follows {{{what}}})")
+    return None
+
+
+def name_problems(document, settings):
+    """Tags, category and authors become addresses: a name that gives no
+    slug (``!!!``) would merge into ``chu-de/`` or stop `make publish`."""
+    problems = []
+    for key in ("tags", "category", "author", "authors"):
+        line = document.line(key)
+        for name in (document.value(key).split(",") if key in ("tags", "authors") else [document.value(key)]):
+            if name.strip() and not slug_of(name.strip(), settings):
+                problems.append(_problem(document, line, (
+                    f"{key.capitalize()}: {name.strip()[:40]!r} không tạo được đường dẫn; hãy dùng chữ hoặc số "
+                    f"(no address can be made from this name)"), "error"))
+    return problems
+
+
+# Longest slug: a file name must stay under 255 bytes (plus ".html").
+MAX_SLUG = 150
+
+
+def slug_problem(document, settings):
+    slug = document.value("slug") or slug_of(document.value("title"), settings)
+    if len(slug) > MAX_SLUG:
+        key = "slug" if document.value("slug") else "title"
+        return _problem(document, document.line(key), (
+            f"đường dẫn của bài dài {len(slug)} ký tự (quá {MAX_SLUG}); hãy thêm khóa Slug ngắn gọn, ví dụ "
+            f"Slug: {slug[:40].rstrip('-')} (address too long for a file name)"), "error")
+    return None
+
+
 def check_links(document, settings, known_urls):
     """Site links that lead nowhere (unsafe schemes are the sanitiser's:
     :func:`markup_problems`)."""
     problems = []
     own = [u.rstrip("/") + "/" for u in (settings.get("PUBLIC_URL"), settings.get("SITEURL")) if u]
     for line, kind, url, _text, _title in document.all_links:
+        if indicator_problem(url, settings):
+            problems.append(_problem(document, line, indicator_problem(url, settings), "error"))
+            continue
         if url_scheme(url) is not None and not url.lower().startswith(("http:", "https:")):
             continue  # mailto:, tel:, or unsafe (reported by the sanitiser)
         target = url
@@ -423,7 +475,10 @@ def check_site(settings, documents=None, build=False):
     if documents is None:
         documents = read_documents(settings, problems, refusals=not build)
     known = site_urls(documents, settings)
-    owners = {}
+    # addresses the site itself writes: a page with Slug: index would
+    # overwrite the home page (Pelican stops with a traceback)
+    owners = {"index.html": "trang chủ (home page)", "404.html": "trang 404 (404 page)",
+              "sitemap.xml": "sơ đồ trang (sitemap)", "robots.txt": "robots.txt"}
     cache = render_text = None
     if not build:
         from .markup_cache import MarkupCache, code_stamp
@@ -439,6 +494,10 @@ def check_site(settings, documents=None, build=False):
             problems.extend(Problem(document.path, *verdict) for verdict in found)
         problems.extend(check_media(document, settings))
         problems.extend(check_links(document, settings, known))
+        problems.extend(name_problems(document, settings))
+        long_slug = slug_problem(document, settings)
+        if long_slug:
+            problems.append(long_slug)
         url = document.url
         if url:
             if url in owners:
