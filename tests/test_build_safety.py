@@ -157,6 +157,27 @@ def test_symlinked_attachment_is_refused(project, secret, target):
     assert article.read_text(encoding="utf-8") == text  # the staff's file is only read
 
 
+@pytest.mark.parametrize("target", ["check", "html", "publish"])
+def test_hard_links_to_files_outside_are_refused(project, secret, target):
+    """A hard link has its real path inside content/: only the link count
+    tells it may be /etc/shadow."""
+    from content_check.site import HARD_LINK
+
+    before = snapshot(project / "output")
+    article = project / "content/articles/xay-dung-dang/hoi-nghi/index.md"
+    os.link(secret / "passwd", article.parent / "ke-hoach.pdf")
+    os.link(secret / "shadow.jpg", project / "content/images/cung.jpg")
+    text = article.read_text(encoding="utf-8").replace("\n\n", "\nAttachments: ke-hoach.pdf\n\n", 1)
+    article.write_text(text, encoding="utf-8")
+    result = make(project, target)
+    attachment = ("content/articles/xay-dung-dang/hoi-nghi/index.md:8: Attachments: đường dẫn 'ke-hoach.pdf' "
+                  f"không được phép — {HARD_LINK}")
+    image = f"content/images/cung.jpg:1: {HARD_LINK}"
+    # the build's gate stops before content_check reads the articles
+    lines = [image] if target == "html" else [attachment, image]
+    assert_refused(project, target, result, before, *lines)
+
+
 SVGS = {
     "script.svg": '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>',
     "onload.svg": '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="9" height="9"/></svg>',

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import posixpath
 import re
+import stat
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -93,6 +94,22 @@ SYMLINK = ("là liên kết tượng trưng (symlink) trỏ ra ngoài thư mục
            "bằng chính tệp đó (a symlink leading outside content/, to {target}: replace it with the file itself)")
 
 
+HARD_LINK = ("là liên kết cứng (hard link) tới một tệp có thể nằm ngoài thư mục content/; hãy chép chính "
+             "tệp vào đây (cp, không dùng ln) (a hard link, possibly to a file outside content/: copy the "
+             "file itself; nothing of it is published)")
+
+
+def hard_linked(path):
+    """Whether ``path`` is a regular file with another name somewhere: a
+    hard link to ``/etc/shadow`` has a real path inside content/, so only
+    the link count tells. Nothing in a content tree needs one."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_nlink > 1
+
+
 # A file of content/ whose real path leaves it; plugins/source_gate says the same.
 SYMLINKED_SOURCE = ("là liên kết (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó bằng "
                     "chính tệp đó hoặc xóa nó (a symlink leading outside content/, to {target}: replace it "
@@ -134,6 +151,8 @@ def resolve_media(content_root, source_path, reference):
     path = os.path.join(content_root, joined)
     if not real_path_inside(content_root, path):
         raise MediaError(SYMLINK.format(target=os.path.realpath(path)))
+    if hard_linked(path):
+        raise MediaError(HARD_LINK)
     return joined
 
 

@@ -16,7 +16,7 @@ Two classes of danger, both arriving with an ordinary ``git pull``:
 import os
 import stat
 
-from content_check.site import ATTACHMENT_TYPES, SYMLINKED_SOURCE, real_path_inside
+from content_check.site import ATTACHMENT_TYPES, HARD_LINK, SYMLINKED_SOURCE, hard_linked, real_path_inside
 
 # The first bytes of each image type the static folders may hold.
 IMAGE_MAGIC = {
@@ -71,6 +71,8 @@ def file_refusal(content_root, path, types=None, bad_type=BAD_TYPE):
         return UNREADABLE.format(reason=err.strerror or err)
     if not stat.S_ISREG(mode):
         return NOT_REGULAR
+    if hard_linked(path):
+        return HARD_LINK
     if types is None:
         return None
     ext = os.path.splitext(path)[1].lower()
