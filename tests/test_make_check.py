@@ -275,6 +275,12 @@ HOSTILE_BODIES = {
         "có 7500 khối mã (dòng ``` hoặc ~~~, hay đoạn thụt vào 4 dấu cách) — quá 2000; hãy xóa các dấu "
         "cách ở đầu đoạn và các dòng ``` thừa — tệp chưa được xử lý (too many code blocks: 7500; file "
         "refused before rendering)")),
+    "abbreviations": ("Đoạn.\n\n" + "".join(f"*[AB{i}]: t\n" for i in range(150)), 9, (
+        "có 150 định nghĩa viết tắt “*[…]:” (quá 100); hãy giữ những chữ viết tắt cần giải thích — tệp chưa "
+        "được xử lý (too many abbreviation definitions: 150; file refused before rendering)")),
+    "character-references": ("Đoạn.\n\n" + "&#x41;" * 3000, 9, (
+        "một đoạn có hơn 2000 mã ký tự dạng “&#…;”; hãy thay chúng bằng chữ gõ trực tiếp — tệp chưa được "
+        "xử lý (too many character references in one paragraph; file refused before rendering)")),
 }
 
 

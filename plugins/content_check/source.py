@@ -39,6 +39,15 @@ MAX_UNCLOSED_LINKS = 20
 # because a paragraph indented by four spaces (pasted from Word) is a code
 # block too, and a long resolution may have hundreds.
 MAX_CODE_BLOCKS = 2000
+# Python-Markdown's abbreviation extension runs one pattern per definition
+# over the whole text (N definitions and N uses: 6,000 took 33 s), and
+# character references are resolved paragraph by paragraph with a cost
+# that grows with the square of their count (80,000 in one paragraph:
+# 25 s). Articles define a few abbreviations and write letters, not codes.
+MAX_ABBREVIATIONS = 100
+MAX_REFERENCES_PER_PARAGRAPH = 2000
+_ABBREVIATION = re.compile(r"^[ ]{0,3}\*\[[^\]\n]+\]:", re.M)
+_PARAGRAPH_OR_REFERENCE = re.compile(r"&#[xX]?[0-9a-fA-F]{1,8};|&[a-zA-Z][a-zA-Z0-9]{1,31};|\n[ \t]*\n")
 _FENCE_LINE = re.compile(r"^[ ]{0,3}(?:```|~~~)", re.M)
 _INDENTED_BLOCK = re.compile(r"\n[ \t]*\n(?: {4}|\t)[ \t]*\S")
 _TAG_TOKENS = re.compile(r"<[A-Za-z/!?]|>")
@@ -93,6 +102,19 @@ def _unclosed_links(text):
     return found + ([opened] if opened is not None else [])
 
 
+def _crowded_paragraph(text):
+    """Offset of the first paragraph with too many character references."""
+    count, start = 0, None
+    for match in _PARAGRAPH_OR_REFERENCE.finditer(text):
+        if match.group().startswith("&"):
+            count, start = count + 1, match.start() if count == 0 else start
+            if count > MAX_REFERENCES_PER_PARAGRAPH:
+                return start
+        else:
+            count = 0
+    return None
+
+
 def markup_hazard(text):
     """``(offset, message)`` of the first shape Markdown cannot render in
     linear time, or None."""
@@ -112,6 +134,18 @@ def markup_hazard(text):
         return links[0], (
             f"có {len(links)} liên kết “](” không có dấu “)” đóng (quá {MAX_UNCLOSED_LINKS}); hãy sửa "
             f"hoặc xóa chúng — tệp chưa được xử lý (too many unclosed links: {len(links)}; "
+            "file refused before rendering)")
+    abbreviations = [m.start() for m in _ABBREVIATION.finditer(text)] if "*[" in text else []
+    if len(abbreviations) > MAX_ABBREVIATIONS:
+        return abbreviations[0], (
+            f"có {len(abbreviations)} định nghĩa viết tắt “*[…]:” (quá {MAX_ABBREVIATIONS}); hãy giữ "
+            "những chữ viết tắt cần giải thích — tệp chưa được xử lý "
+            f"(too many abbreviation definitions: {len(abbreviations)}; file refused before rendering)")
+    crowded = _crowded_paragraph(text) if "&" in text else None
+    if crowded is not None:
+        return crowded, (
+            f"một đoạn có hơn {MAX_REFERENCES_PER_PARAGRAPH} mã ký tự dạng “&#…;”; hãy thay chúng bằng chữ "
+            "gõ trực tiếp — tệp chưa được xử lý (too many character references in one paragraph; "
             "file refused before rendering)")
     fences = len(_FENCE_LINE.findall(text)) if "```" in text or "~~~" in text else 0
     blocks = (fences + 1) // 2 + len(_INDENTED_BLOCK.findall(text))

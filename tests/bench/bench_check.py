@@ -40,6 +40,8 @@ HOSTILE = {
     "indented paragraphs": "    đoạn thụt vào\n\nđoạn\n\n",
     "backtick runs": "`` ` ",
     "many [x](y)": "[a](b) ",
+    "abbreviation definitions": "*[AB]: t\n",
+    "character references": "&#x41;",
 }
 
 
