@@ -382,3 +382,21 @@ def test_browser_keeps_the_snapshot_when_a_feed_holds_a_control_character(browse
     assert "trường regions[2].name: chứa ký tự điều khiển U+001B; hãy xóa nó (control character in text)" \
         in result.stdout
     assert "Traceback" not in result.stdout
+
+
+def test_a_feed_dated_in_the_future_is_refused(tiny_content, tmp_path):
+    """A copy dated 2099 would be "newest" at every build for ever."""
+    import shutil
+
+    from live_widgets.feeds import FeedError, parse_visitors
+
+    with pytest.raises(FeedError) as raised:
+        parse_visitors({"updated": "2099-01-01T00:00:00+07:00", "online": 1, "today": 1, "total": 1})
+    assert raised.value.field == "updated"
+    assert raised.value.message == ("thời gian 01/01/2099 00:00 ở tương lai; kiểm tra đồng hồ của máy ghi tệp "
+                                    "này (time in the future: check the clock of the machine that wrote this feed)")
+    shutil.copytree(SAMPLE_FEEDS, tiny_content / "feeds")
+    (tiny_content / "feeds" / "visitors.json").write_text(
+        '{"updated": "2099-01-01T00:00:00+07:00", "online": 1, "today": 1, "total": 1}', encoding="utf-8")
+    result = run_pelican(tiny_content, tmp_path / "output")
+    assert "visitors.json: trường updated: thời gian 01/01/2099 00:00 ở tương lai" in result.stdout, result.stdout

@@ -169,14 +169,31 @@ def read_json(path, root=None, notes=None):
     return data
 
 
+# How far ahead of this machine's clock a feed's time may be (clocks of the
+# machines that write feeds drift a little). The newest valid copy of a feed
+# wins at every build, so one dated 2099 would otherwise win for ever.
+MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def not_in_future(moment, field, now=None):
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if moment > now + MAX_CLOCK_SKEW:
+        raise FeedError(field, (
+            f"thời gian {to_vn(moment):%d/%m/%Y %H:%M} ở tương lai; kiểm tra đồng hồ của máy ghi tệp này "
+            "(time in the future: check the clock of the machine that wrote this feed)"))
+    return moment
+
+
 def parse_time(value, field="updated"):
-    """An ISO 8601 time (offset required; naive means Vietnam time)."""
+    """An ISO 8601 time (offset required; naive means Vietnam time), not
+    in the future."""
     if not isinstance(value, str):
         raise FeedError(field, "phải là thời gian dạng 2020-08-14T11:00:00+07:00 (must be an ISO 8601 string)")
     try:
-        return to_vn(datetime.datetime.fromisoformat(value))
+        moment = to_vn(datetime.datetime.fromisoformat(value))
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 shifted to Vietnam time
         raise FeedError(field, f"thời gian không hợp lệ: {value[:40]!r} (invalid ISO 8601 time)") from None
+    return not_in_future(moment, field)
 
 
 def _require_object(data):
@@ -235,7 +252,7 @@ def parse_disease_sh(data):
         updated = datetime.datetime.fromtimestamp(numbers.pop("updated") / 1000, tz=datetime.timezone.utc)
     except (ValueError, OverflowError, OSError):  # a count, but past the year 9999
         raise FeedError("updated", "thời điểm (mili giây) quá xa (epoch milliseconds out of range)") from None
-    return numbers, updated
+    return numbers, not_in_future(updated, "updated")
 
 
 REGION_NUMBERS = ("cases", "deaths", "recovered")
