@@ -27,6 +27,8 @@ HEADER = {
 def site(tmp_path, monkeypatch):
     content = tmp_path / "content"
     (content / "pages").mkdir(parents=True)
+    import shutil
+    shutil.copytree(ROOT / "content" / "feeds", content / "feeds")  # make check reads them too
     settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(content)})
     monkeypatch.chdir(tmp_path)
 
@@ -575,3 +577,17 @@ def test_long_titles_and_reserved_slugs_never_give_a_traceback(tiny_content, tmp
     assert result.returncode == 0
     home = (tmp_path / "None" / "output" / "index.html").read_text(encoding="utf-8")
     assert "Giả" not in BeautifulSoup(home, "html.parser").select_one("main").get_text()
+
+
+def test_make_check_reads_the_feeds_as_the_build_does(site):
+    settings, article, _ = site
+    article()
+    import io
+    feed = os.path.join(settings["PATH"], "feeds", "visitors.json")
+    with open(feed, "w", encoding="utf-8") as handle:
+        handle.write('{"updated": "2020-08-14T11:00:00+07:00",\n"online": true, "today": 1, "total": 1}')
+    out = io.StringIO()
+    assert command_check(settings, out) == 1
+    assert out.getvalue().splitlines()[0] == (
+        "content/feeds/visitors.json:1: cảnh báo: trường online: phải là số nguyên không âm, nhận được true "
+        "(must be a non-negative integer)")

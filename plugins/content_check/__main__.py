@@ -49,6 +49,13 @@ def command_check(settings, out=sys.stdout):
     else:
         problems += load_banners(banners_path(settings), settings["PATH"], settings.get("BANNER_SLOTS", {}))[1]
     problems += static_problems(settings)
+    try:
+        from live_widgets import feed_problems
+    except ImportError:  # a site without live widgets
+        pass
+    else:
+        feeds = os.path.join(settings["PATH"], settings.get("LIVE_FEEDS_DIR", "feeds"))
+        problems += feed_problems(feeds, settings["PATH"])
     for problem in sorted(problems):
         print(problem, file=out)
     errors = sum(p.severity == "error" for p in problems)

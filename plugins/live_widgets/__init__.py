@@ -62,6 +62,27 @@ def feed_problem(path, error, consequence):
     return shown(f"{where}{field} {error.message}; {consequence}")
 
 
+def feed_problems(folder, root):
+    """What the build would warn about the feeds of ``folder`` (content/feeds),
+    as ``Problem`` s for `make check`: the same reading and the same words."""
+    from content_check.rules import Problem
+
+    problems = []
+    for name, filename in FEED_FILES.items():
+        path = os.path.join(folder, filename)
+        notes = []
+        try:
+            load_feed(name, folder, root, notes)
+        except FeedError as error:
+            field = f"trường {error.field}: " if error.field else ""
+            problems.append(Problem(shown(os.path.relpath(path)), error.line or 1,
+                                    shown(f"{field}{error.message}"), "warning"))
+        for note in notes:
+            problems.append(Problem(shown(os.path.relpath(note[0])), 1,
+                                    invisible_note(*note).split(": ", 1)[1], "warning"))
+    return problems
+
+
 def invisible_note(path, field, removed):
     return shown(
         f"{os.path.relpath(path)}: trường {field}: đã bỏ ký tự vô hình/điều khiển hướng chữ {codepoints(removed)} "
