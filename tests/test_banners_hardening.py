@@ -41,6 +41,7 @@ LINKS = [
     ("http:evil.example", None), ("https:/evil.example", None), ("https:///evil.example", None),
     ("https://nhandan.vn@evil.example/", None), ("https://u:p@evil.example", None), ("https://", None),
     ("https://:443/", None), ("https://a b.vn", None), ("https://evil%2eexample", None),
+    ("https://nhandan.vn:99999/", None), ("https://nhandan.vn:8443/a", "https://nhandan.vn:8443/a"),
     # not a path of this site
     ("lien-he.html", None), ("?q=1", None), ("#top", None), ("", None), ("   ", None),
     # invisible and control characters inside

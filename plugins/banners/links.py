@@ -57,6 +57,9 @@ def _absolute(scheme, rest, suffix):
         raise LinkError("không được có “tên@” trước tên miền (no user name before the host)")
     if not HOST.match(authority):
         raise LinkError("tên miền không hợp lệ (invalid host)")
+    port = authority.rsplit(":", 1)[1] if ":" in authority and not authority.endswith("]") else ""
+    if port and int(port) > 65535:  # the browser refuses the whole URL
+        raise LinkError(f"cổng {port} không hợp lệ, phải từ 0 đến 65535 (invalid port)")
     return f"{scheme}://{rest[2:]}{suffix}"
 
 
