@@ -107,3 +107,9 @@ def test_markup_problems_locates_twenty_kinds_and_sums_up_the_rest():
                         "(tag <x-0> removed: not allowed in articles)")
     assert ("a.md:41: còn 5 loại thẻ, thuộc tính hoặc liên kết khác bị loại bỏ; sửa các lỗi trên rồi chạy "
             "lại make check (5 more kinds of removed markup)") in found
+
+
+def test_a_problem_is_one_line_whatever_its_path_holds():
+    from content_check.rules import Problem
+
+    assert str(Problem("content/bai\nmoi/a\x1b[2J.md", 3, "lỗi")) == "content/bai\\x0amoi/a\\x1b[2J.md:3: lỗi"

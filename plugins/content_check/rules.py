@@ -33,6 +33,9 @@ LAST_DATE = datetime.datetime(2100, 12, 31, 23, 59, 59)
 FUTURE_DAYS = 1
 
 
+_VISIBLE = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7f)}
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     path: str
@@ -44,7 +47,9 @@ class Problem:
 
     def __str__(self):
         label = "" if self.severity == "error" else "cảnh báo: "
-        return f"{self.path}:{self.line}: {label}{self.message}"
+        # one problem, one line, whatever a file name or a quoted value holds
+        # (a newline in a folder name, an escape sequence for the terminal)
+        return f"{self.path}:{self.line}: {label}{self.message}".translate(_VISIBLE)
 
 
 def parse_header(text):
