@@ -591,3 +591,12 @@ def test_make_check_reads_the_feeds_as_the_build_does(site):
     assert out.getvalue().splitlines()[0] == (
         "content/feeds/visitors.json:1: cảnh báo: trường online: phải là số nguyên không âm, nhận được true "
         "(must be a non-negative integer)")
+
+
+def test_a_published_article_cannot_link_to_a_draft(site):
+    _, article, messages = site
+    article(slug="nhap", Title="Bài nháp", Status="draft")
+    article(body="Xem [bài kia]({filename}../nhap/index.md).\n")
+    assert f"{ARTICLE_PATH}:9: liên kết '{{filename}}../nhap/index.md' tới một bản nháp (Status: draft), bản này " \
+           "không được đăng; hãy bỏ liên kết hoặc đăng bài kia trước (link to a draft, which is never published)" \
+           in messages()

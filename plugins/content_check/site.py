@@ -377,7 +377,7 @@ def slug_problem(document, settings):
     return None
 
 
-def check_links(document, settings, known_urls):
+def check_links(document, settings, known_urls, drafts=frozenset()):
     """Site links that lead nowhere (unsafe schemes are the sanitiser's:
     :func:`markup_problems`)."""
     problems = []
@@ -408,6 +408,14 @@ def check_links(document, settings, known_urls):
             if not path or not site_file(settings["PATH"], path):
                 problems.append(_problem(document, line, (
                     f"liên kết tới tệp không tồn tại {url!r} (link to a missing file)"
+                ), "error"))
+            elif os.path.normpath(os.path.join(settings["PATH"], path)) in drafts and \
+                    document.value("status").lower() != "draft":
+                # make publish leaves drafts out: the link would be a 404
+                # that shows the draft's address (its title) to readers
+                problems.append(_problem(document, line, (
+                    f"liên kết {url!r} tới một bản nháp (Status: draft), bản này không được đăng; hãy bỏ "
+                    "liên kết hoặc đăng bài kia trước (link to a draft, which is never published)"
                 ), "error"))
             continue
         if not target.startswith("/") or target.startswith("//"):
@@ -494,6 +502,7 @@ def check_site(settings, documents=None, build=False):
     if documents is None:
         documents = read_documents(settings, problems, refusals=not build)
     known = site_urls(documents, settings)
+    drafts = {os.path.normpath(d.source) for d in documents if d.value("status").lower() == "draft"}
     # addresses the site itself writes: a page with Slug: index would
     # overwrite the home page (Pelican stops with a traceback)
     owners = {"index.html": "trang chủ (home page)", "404.html": "trang 404 (404 page)",
@@ -512,7 +521,7 @@ def check_site(settings, documents=None, build=False):
             found = cache.get(document.text, lambda: _markup_verdict(document, render_text))
             problems.extend(Problem(document.path, *verdict) for verdict in found)
         problems.extend(check_media(document, settings))
-        problems.extend(check_links(document, settings, known))
+        problems.extend(check_links(document, settings, known, drafts))
         problems.extend(name_problems(document, settings))
         long_slug = slug_problem(document, settings)
         if long_slug:
