@@ -168,14 +168,25 @@ LIVE_FEEDS_DIR = "feeds"
 LIVE_FEEDS_OUTPUT = "feeds"
 LIVE_REFRESH_SECONDS = 60
 
-# --- Banners (plugins/banners, content/banners.yml) ---------------------------
-# Slot name -> heading shown above it (empty: none) and display width in CSS
-# pixels; images are published at that width and twice it for sharp screens.
+# --- Banners and the sidebar (plugins/banners, content/banners.yml) -----------
+# Slot name (what banners.yml's `slot:` says) -> heading shown above it
+# (empty: none), display width in CSS pixels (images are published at that
+# width and twice it for sharp screens) and place: "sidebar" (the default)
+# or "header" (under the emblem, above the menu; header slots follow one
+# another in this order). Add, rename or reorder slots here only: the
+# templates name none.
 BANNERS_FILE = "banners.yml"
 BANNER_SLOTS = {
-    "header": {"title": "", "width": 1200},
-    "lien-ket": {"title": "Liên kết website", "width": 276},
-    "ban-tin": {"title": "", "width": 276},  # above the public-health bulletin
-    "sidebar": {"title": "", "width": 276},
+    "header": {"title": "", "width": 1200, "place": "header"},
+    "lien-ket": {"title": "Liên kết website", "width": 276, "place": "sidebar"},
+    "ban-tin": {"title": "", "width": 276, "place": "sidebar"},  # above the public-health bulletin
+    "sidebar": {"title": "", "width": 276, "place": "sidebar"},
 }
+# The sidebar from top to bottom: the theme's widgets (search_box: the
+# search box; visitor_stats: "Thống kê truy cập"; covid_bulletin: the
+# public-health bulletin; any theme/templates/widgets/<name>.html) and the
+# sidebar slots above, by name. A widget left out is not shown; a sidebar
+# slot left out comes after the listed blocks, in BANNER_SLOTS order. A
+# name that is neither, or a header slot, stops the build.
+SIDEBAR_BLOCKS = ["search_box", "lien-ket", "visitor_stats", "ban-tin", "covid_bulletin", "sidebar"]
 PHOTOS_URL = "anh"  # processed photos and banners: output/anh/<hash>-<width>.<ext>

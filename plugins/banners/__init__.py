@@ -62,9 +62,31 @@ def _render(generators):
     generator = generators[0]
     settings = generator.settings
     slots = settings.get("BANNER_SLOTS", {})
+    # the sidebar from top to bottom: widgets (theme/templates/widgets/<name>.html)
+    # and banner slots; a sidebar slot left out of the list follows it
+    sidebar = settings.get("SIDEBAR_BLOCKS", ["search_box", "visitor_stats", "covid_bulletin"])
+    places = {name: slot.get("place", "sidebar") for name, slot in slots.items()}
+    widgets = {name[len("widgets/"):-len(".html")] for name in generator.env.list_templates()
+               if name.startswith("widgets/") and name.endswith(".html")}
+    layout = [f"BANNER_SLOTS: vị trí “{name}” có place “{place}”; dùng “sidebar” hoặc “header” "
+              f"(place must be sidebar or header)" for name, place in places.items() if place not in ("sidebar", "header")]
+    for index, name in enumerate(sidebar):
+        if name in sidebar[:index]:
+            layout.append(f"SIDEBAR_BLOCKS: “{name}” có hai lần (listed twice)")
+        elif places.get(name, "sidebar") != "sidebar":
+            layout.append(f"SIDEBAR_BLOCKS: vị trí “{name}” có place “{places[name]}”, "
+                          f"không đặt được trong cột bên (not a sidebar slot)")
+        elif name not in places and name not in widgets:
+            layout.append(f"SIDEBAR_BLOCKS: “{name}” không phải vị trí nào trong BANNER_SLOTS "
+                          f"({', '.join(slots)}) hay khối nào của giao diện ({', '.join(sorted(widgets))}) "
+                          f"(unknown sidebar block)")
     banners, problems = load_banners(banners_path(settings), settings["PATH"], slots)
-    for problem in problems:
+    for problem in layout + problems:
         print(problem, file=sys.stderr)
+    if layout:
+        fail_cleanly(logger.error, "pelicanconf.py có %d lỗi, xem các dòng trên (%d problems in the sidebar settings)",
+                     len(layout), len(layout))
+        return
     if problems:
         # the build fails (--fatal errors); nothing is published from an invalid file
         fail_cleanly(logger.error, "banners.yml có %d lỗi, xem các dòng trên (%d problems in banners.yml)",
@@ -101,13 +123,19 @@ def _render(generators):
                 "hidden": banner.status(now) != "active",
             })
         context_slots[name] = {
+            "name": name,
+            "place": places[name],
             "title": slots[name].get("title", ""),
             "banners": rendered,
             "hidden": not any(not b["hidden"] for b in rendered),
             "scheduled": any(b["start"] or b["end"] for b in rendered),
         }
     publish_files(sorted(set(published)), cache.files_dir, os.path.join(output, settings.get("PHOTOS_URL", "anh")))
+    # in BANNER_SLOTS order; the header shows those whose place is "header"
     generator.context["banner_slots"] = context_slots
+    unlisted = [name for name in slots if places[name] == "sidebar" and name not in sidebar]
+    generator.context["sidebar_blocks"] = [{"slot": context_slots[name]} if name in slots else {"widget": name}
+                                           for name in list(sidebar) + unlisted]
     # the schedule script is loaded only where a banner has dates
     generator.context["banner_schedule_needed"] = any(s["scheduled"] for s in context_slots.values())
 
