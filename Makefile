@@ -23,7 +23,7 @@ help:
 	@echo "make check      validate all content without building"
 	@echo "make banners    list every banner: slot, order, status, clicks"
 	@echo "make article TITLE=\"...\" CATEGORY=\"...\"  create a new draft article"
-	@echo "make stats LOGS=\"/var/log/nginx/access.log*\"  access logs -> visitor and view feeds"
+	@echo "make stats LOGS=\"/var/log/nginx/access.log*\"  access logs -> visitor and view feeds (system python3)"
 	@echo "make bench      run the benchmarks"
 	@echo "make clean      remove output/ and caches"
 
@@ -77,14 +77,16 @@ test: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(PY) tests/bench/run.py $(BENCH)
 
-# The visit counter: access logs -> content/feeds/{visitors,views}.json.
-# Only pages of the published site SITE_DIR are counted.
+# The visit counter (counter/): access logs -> content/feeds/{visitors,views}.json.
+# Only pages the last build listed in its output registry PUBLISHED are counted.
+# Standard library only: the system's $(PYTHON), no virtual environment, no
+# pip bootstrap (cron runs this every minute, maybe on an offline server).
 LOGS ?= /var/log/nginx/access.log*
 FEEDS_DIR ?= content/feeds
 STATE ?= cache/stats-state.json
-SITE_DIR ?= output
-stats: $(SITE_STAMP)
-	$(PY) plugins/live_widgets/counter.py --feeds-dir $(FEEDS_DIR) --state $(STATE) --site $(SITE_DIR) $(LOGS)
+PUBLISHED ?= cache/outputs.json
+stats:
+	$(PYTHON) -m counter --feeds-dir $(FEEDS_DIR) --state $(STATE) --published $(PUBLISHED) $(LOGS)
 
 clean:
 	# keeps cache/stats-state.json: the counter needs it to never count a log line twice

@@ -1,8 +1,12 @@
-"""plugins/live_widgets/counter.py: hand-made access logs with known answers."""
+"""The access-log counter (counter/): hand-made access logs with known answers.
 
+The package is imported from the project's root (pytest runs there), and
+run as cron runs it: ``python3 -m counter`` from the project's folder.
+"""
+
+import ast
 import fcntl
 import gzip
-import importlib.util
 import json
 import os
 import random
@@ -15,23 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from counter import atomic, job, logfiles, logline, pages, scan, visits
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins"))
-
-COUNTER = ROOT / "plugins" / "live_widgets" / "counter.py"
-
-
-def _load_counter():
-    """counter.py on its own, as cron runs it: the standard library only, not
-    the live_widgets package (whose __init__ is Pelican glue)."""
-    spec = importlib.util.spec_from_file_location("counter", COUNTER)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["counter"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-counter = _load_counter()
+PACKAGE = ROOT / "counter"
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/84.0.4147.135 Safari/537.36")
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 13_6 like Mac OS X) AppleWebKit/605.1.15 "
@@ -66,29 +57,42 @@ def feeds(folder):
 
 
 # The pages of the small published site the hand-made logs are counted against
-# (folders stand for their index.html).
+# (folders stand for their index.html), and some of its other files.
 SITE_PAGES = ("", "a.html", "b.html", "c.html", "x.html", "a/b.html", "lien-he.html", "gioi-thieu.html",
               "xay-dung-dang/", "xay-dung-dang/bai-mot.html", "xay-dung-dang/bai-hai.html",
               "tin-tuc-su-kien/", "tin-tuc-su-kien/dai-hoi-đảng.html", "van-hoa-xa-hoi/bai-ba.html",
-              "chu-de/dai-hoi/", "404.html")
+              "chu-de/dai-hoi/")
+SITE_OTHERS = {"404.html": "error", "50x.html": "error", "theme/css/main.css": "theme",
+               "feeds/visitors.json": "feed", "feeds/views.json": "feed", "images/logo.png": "static",
+               "anh/abc-800.jpg": "photo", "pagefind/pagefind.js": "search",
+               "tai-lieu/bai-mot/ke-hoach.pdf": "attachment", "chuyen-huong/so-tay.html": "redirect"}
 
 
-def make_site(folder, pages=SITE_PAGES):
-    """A published site holding ``pages`` (what the counter looks at: files)."""
-    for page in pages:
-        file = Path(folder) / (page + "index.html" if page == "" or page.endswith("/") else page)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(f"<!DOCTYPE html><title>{page}</title>\n", encoding="utf-8")
-    return Path(folder)
+def registry_files(pages=SITE_PAGES, others=SITE_OTHERS):
+    """The ``files`` table of an output registry: ``pages`` of kind page
+    (a folder is its index.html), ``others`` with their kinds."""
+    files = {(page + "index.html" if page == "" or page.endswith("/") else page):
+             {"kind": "page", "source": f"content/{page}index.md"} for page in pages}
+    files.update({name: {"kind": kind, "source": "theme/"} for name, kind in others.items()})
+    return files
 
 
-def count(work, *logs, base=None, site=None, clock=None):
-    """Run the counter through its API with feeds, state and site in ``work``."""
-    if site is None:
-        site = work / "site"
-        if not site.exists():
-            make_site(site)
-    summary = counter.run([str(log) for log in logs], work / "feeds", work / "state.json", base, site, clock)
+def make_registry(path, pages=SITE_PAGES, others=SITE_OTHERS):
+    """An output registry as the build writes it (``cache/outputs.json``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 1, "files": registry_files(pages, others)}, ensure_ascii=False),
+                    encoding="utf-8")
+    return path
+
+
+def count(work, *logs, base=None, published=None, clock=None):
+    """Run the counter through its API with feeds, state and registry in ``work``."""
+    if published is None:
+        published = work / "outputs.json"
+        if not published.exists():
+            make_registry(published)
+    summary = job.run([str(log) for log in logs], work / "feeds", work / "state.json", base, published, clock)
     visitors, views = feeds(work / "feeds")
     return summary, visitors, views
 
@@ -103,17 +107,17 @@ def snapshot(work):
 
 
 def test_timestamps_with_any_offset_become_the_same_instant():
-    vn = counter.parse_timestamp("14/Aug/2020:10:00:00 +0700")
+    vn = logline.parse_timestamp("14/Aug/2020:10:00:00 +0700")
     assert vn == 1597374000
-    assert counter.parse_timestamp("14/Aug/2020:03:00:00 +0000") == vn
-    assert counter.parse_timestamp("13/Aug/2020:23:00:00 -0400") == vn
-    assert counter.iso_time(vn) == "2020-08-14T10:00:00+07:00"
-    assert counter.vn_day(counter.parse_timestamp("13/Aug/2020:17:00:00 +0000")) == "2020-08-14"
-    assert counter.vn_day(counter.parse_timestamp("13/Aug/2020:16:59:59 +0000")) == "2020-08-13"
+    assert logline.parse_timestamp("14/Aug/2020:03:00:00 +0000") == vn
+    assert logline.parse_timestamp("13/Aug/2020:23:00:00 -0400") == vn
+    assert visits.iso_time(vn) == "2020-08-14T10:00:00+07:00"
+    assert visits.vn_day(logline.parse_timestamp("13/Aug/2020:17:00:00 +0000")) == "2020-08-14"
+    assert visits.vn_day(logline.parse_timestamp("13/Aug/2020:16:59:59 +0000")) == "2020-08-13"
     for bad in ("14/Foo/2020:10:00:00 +0700", "31/Feb/2020:10:00:00 +0700", "14/Aug/2020:25:00:00 +0700",
                 "14/Aug/2020:10:00:00", "01/Jan/0001:00:00:00 +0700", "31/Dec/1969:23:59:59 +0000"):
         with pytest.raises(ValueError):
-            counter.parse_timestamp(bad)
+            logline.parse_timestamp(bad)
 
 
 def test_odd_and_malformed_lines_through_a_run(tmp_path):
@@ -145,7 +149,7 @@ def test_odd_and_malformed_lines_through_a_run(tmp_path):
     "Pingdom.com_bot_version_1.4_(http://www.pingdom.com/)", "Baiduspider", "Yahoo! Slurp",
 ])
 def test_bots_are_recognised(agent):
-    assert counter.is_bot(agent)
+    assert logline.is_bot(agent)
 
 
 @pytest.mark.parametrize("agent", [
@@ -157,33 +161,57 @@ def test_bots_are_recognised(agent):
     "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 Chrome/84.0 Mobile Safari/537.36",
 ])
 def test_readers_are_not_bots(agent):
-    assert not counter.is_bot(agent)
+    assert not logline.is_bot(agent)
 
 
-def test_page_paths_and_views_keys():
-    page = counter.page_path
+# A registry holding each kind of file the build publishes.
+LOOKUP_PAGES = ("", "xay-dung-dang/", "chu-de/dai-hoi/", "xay-dung-dang/ket-qua.html", "tin-tuc/đại-hội.html",
+                "tin-tuc/đai.html", "a.html")
+LOOKUP_OTHERS = {"theme/css/main.css": "theme", "theme/partial.html": "theme", "feeds/visitors.json": "feed",
+                 "pagefind/pagefind.js": "search", "pagefind/fragment/x.html": "search",
+                 "images/logo.png": "static", "favicon.ico": "static", "sitemap.xml": "static",
+                 "anh/ab12-800.webp": "photo", "tai-lieu/ket-qua/bao-cao.pdf": "attachment",
+                 "404.html": "error", "50x.html": "error", "chuyen-huong/so-tay.html": "redirect"}
+
+
+def test_page_paths_and_views_keys(tmp_path):
+    registry = pages.Registry.load(make_registry(tmp_path / "outputs.json", LOOKUP_PAGES, LOOKUP_OTHERS))
+
+    def page(target):  # the views key of a page view (None for a folder's page), False if none
+        found = registry.lookup(logline.normalise_path(target))
+        if found is None:
+            return False
+        assert found[0] == pages.VIEW, target
+        return found[1]
     assert page("/xay-dung-dang/ket-qua.html") == "xay-dung-dang/ket-qua.html"
     assert page("/xay-dung-dang/ket-qua.html?fbclid=IwAR1&x=2") == "xay-dung-dang/ket-qua.html"
     assert page("/xay-dung-dang/ket-qua.html#binh-luan") == "xay-dung-dang/ket-qua.html"
     assert page("/tin-tuc/%C4%91%E1%BA%A1i-h%E1%BB%99i.html") == "tin-tuc/đại-hội.html"
     assert page("/tin-tuc/\\xC4\\x91ai.html") == "tin-tuc/đai.html"  # nginx's escape of raw bytes
     assert page("//xay-dung-dang//ket-qua.html") == "xay-dung-dang/ket-qua.html"
-    assert page("/") == ""
-    assert page("/xay-dung-dang/") == "xay-dung-dang/"
-    assert page("/chu-de/dai-hoi/?page=2") == "chu-de/dai-hoi/"
+    # Home and category pages are page views, never keys of views.json.
+    assert page("/") is None and page("/index.html") is None
+    assert page("/xay-dung-dang/") is None and page("/xay-dung-dang/index.html") is None
+    assert page("/xay-dung-dang") is None  # a folder named without its slash
+    assert page("/chu-de/dai-hoi/?page=2") is None
     for not_a_page in ("/theme/css/main.css", "/feeds/visitors.json", "/feeds/index.html",
                        "/pagefind/pagefind.js", "/pagefind/fragment/x.html", "/theme/partial.html",
                        "/images/", "/banners/a.html", "/articles/xay-dung-dang/bai/anh.jpg",
                        "/articles/xay-dung-dang/bai/", "/404.html", "/50x.html", "/favicon.ico",
-                       "/sitemap.xml", "/wp-login.php", "*", "http://evil.example/x.html", "/a.html.bak"):
-        assert page(not_a_page) is None, not_a_page
-    assert counter.views_key("xay-dung-dang/ket-qua.html") == "xay-dung-dang/ket-qua.html"
-    assert counter.views_key("") is None
-    assert counter.views_key("xay-dung-dang/") is None
-    assert counter.request_page("GET /a.html HTTP/1.1") == "a.html"
-    assert counter.request_page("POST /a.html HTTP/1.1") is None
-    assert counter.request_page("HEAD /a.html HTTP/1.1") is None
-    assert counter.request_page("\\x16\\x03\\x01") is None
+                       "/sitemap.xml", "/wp-login.php", "*", "http://evil.example/x.html", "/a.html.bak",
+                       "/anh/ab12-800.webp", "/tai-lieu/ket-qua/bao-cao.pdf", "/tai-lieu/ket-qua/",
+                       "/chuyen-huong/", "/a.html/", "/A.html"):
+        assert page(not_a_page) is False, not_a_page
+    # A redirect page is a click, under its own path.
+    assert registry.lookup(logline.normalise_path("/chuyen-huong/so-tay.html?x=1")) == (
+        pages.CLICK, "chuyen-huong/so-tay.html")
+    assert pages.views_key("xay-dung-dang/ket-qua.html") == "xay-dung-dang/ket-qua.html"
+    assert pages.views_key("index.html") is None
+    assert pages.views_key("xay-dung-dang/index.html") is None
+    assert logline.request_path("GET /a.html HTTP/1.1") == "a.html"
+    assert logline.request_path("POST /a.html HTTP/1.1") is None
+    assert logline.request_path("HEAD /a.html HTTP/1.1") is None
+    assert logline.request_path("\\x16\\x03\\x01") is None
 
 
 def test_page_view_rule_through_a_run(tmp_path):
@@ -210,10 +238,10 @@ def test_visit_gaps(tmp_path):
     assert visits_of(("1.1.1.1", "10:50:00"), ("1.1.1.1", "10:00:00"), ("1.1.1.1", "10:25:00")) == 1
     assert visits_of(("1.1.1.1", "10:00:00"), ("2.2.2.2", "10:00:00"), ("1.1.1.1", "10:01:00")) == 2
     t0 = 1597374000
-    visits = counter.Visits()
-    assert visits.add(t0, "a") and not visits.add(t0 + 60, "a") and visits.add(t0 + 60, "b")
-    assert visits.days == {"2020-08-14": 2} and visits.visitors == {"a": t0 + 60, "b": t0 + 60}
-    assert counter.online_count({"a": t0 - 300, "b": t0 - 301, "c": t0}, t0) == 2
+    session = visits.Visits()
+    assert session.add(t0, "a") and not session.add(t0 + 60, "a") and session.add(t0 + 60, "b")
+    assert session.days == {"2020-08-14": 2} and session.visitors == {"a": t0 + 60, "b": t0 + 60}
+    assert visits.online_count({"a": t0 - 300, "b": t0 - 301, "c": t0}, t0) == 2
 
 
 # --- Whole runs with known answers --------------------------------------------------------
@@ -348,11 +376,11 @@ def make_traffic(seed, start="2020-08-14 06:00:00", lines=400, visitors=8, step=
     people = [(f"10.0.{n}.{n + 1}", rng.choice((CHROME, IPHONE, FIREFOX, ZALO_APP))) for n in range(visitors)]
     pages = ["/", "/xay-dung-dang/", "/xay-dung-dang/bai-mot.html", "/xay-dung-dang/bai-hai.html?fbclid=1",
              "/van-hoa-xa-hoi/bai-ba.html", "/gioi-thieu.html"]
-    moment = counter.parse_timestamp(stamp(start))
+    moment = logline.parse_timestamp(stamp(start))
     out = []
     while len(out) < lines:
         moment += rng.randint(*step)
-        when = counter.iso_time(moment)[:19].replace("T", " ")
+        when = visits.iso_time(moment)[:19].replace("T", " ")
         roll = rng.random()
         ip, agent = rng.choice(people)
         if roll < 0.6:
@@ -407,7 +435,7 @@ def test_rotation_equals_one_run_over_everything(tmp_path):
     # Rotation without delaycompress: the live log, partly read, grows and is
     # compressed at once; only its unread end is counted.
     newest = json.loads((work / "state.json").read_text())["newest"]
-    assert newest < counter.parse_timestamp("25/Aug/2020:06:00:00 +0700")  # in time order
+    assert newest < logline.parse_timestamp("25/Aug/2020:06:00:00 +0700")  # in time order
     seg5 = make_traffic(11, start="2020-08-25 06:00:00", lines=200)
     seg6 = make_traffic(12, start="2020-08-27 06:00:00", lines=200)
     with open(logs / "access.log", "a", encoding="utf-8") as handle:
@@ -562,7 +590,7 @@ def test_a_crash_at_any_write_is_repaired_by_the_next_run(interrupted_setup, mon
 
         monkeypatch.setattr(os, victim, failing)
         try:
-            counter.run([str(p) for p in logs], work / "feeds", work / "state.json", site=work / "site")
+            job.run([str(p) for p in logs], work / "feeds", work / "state.json", published=work / "outputs.json")
         except OSError:
             crashes += 1
         else:
@@ -575,8 +603,9 @@ def test_a_crash_at_any_write_is_repaired_by_the_next_run(interrupted_setup, mon
     assert crashes >= 3  # state and both feeds were each interrupted
 
 
-# Runs the counter's command line, SIGKILLing itself at the N-th call of
-# os.replace or os.fsync: a real kill (no exception handler, no finally).
+# Runs the counter's command line (python3 -m counter, from the project's
+# folder), SIGKILLing itself at the N-th call of os.replace or os.fsync: a
+# real kill (no exception handler, no finally).
 KILLER = """
 import os, runpy, signal, sys
 victim, allowed = sys.argv[1], int(sys.argv[2])
@@ -587,46 +616,49 @@ def deadly(*args):
     calls.append(args)
     return real(*args)
 setattr(os, victim, deadly)
-sys.argv = sys.argv[3:]
-runpy.run_path(sys.argv[0], run_name="__main__")
+sys.argv = sys.argv[2:]
+runpy.run_module("counter", run_name="__main__", alter_sys=True)
 """
+
+
+def counter_arguments(work, logs):
+    return ["--feeds-dir", str(work / "feeds"), "--state", str(work / "state.json"),
+            "--published", str(work / "outputs.json"), *map(str, logs)]
 
 
 def test_runs_killed_at_each_write(interrupted_setup):
     work, logs, reference, restore = interrupted_setup
-    arguments = [str(COUNTER), "--feeds-dir", str(work / "feeds"), "--state", str(work / "state.json"),
-                 "--site", str(work / "site"), *map(str, logs)]
+    arguments = counter_arguments(work, logs)
     killed = 0
     for victim in ("replace", "fsync"):
         for allowed in range(12):
             restore()
             result = subprocess.run([sys.executable, "-c", KILLER, victim, str(allowed), *arguments],
-                                    capture_output=True)
+                                    cwd=ROOT, capture_output=True)
             if result.returncode == 0:
                 break  # ran to the end: every write point has been tried
-            assert result.returncode == -9
+            assert result.returncode == -9, result.stderr
             killed += 1
-            subprocess.run([sys.executable, *arguments], check=True, capture_output=True)
+            subprocess.run([sys.executable, "-m", "counter", *arguments], cwd=ROOT, check=True, capture_output=True)
             assert snapshot(work) == reference, f"after a kill at {victim} call {allowed}"
     assert killed >= 3 + 6  # 3 replaces, 6 fsyncs (file and folder for each of 3 files)
 
 
 def test_runs_killed_at_random_moments(interrupted_setup):
     work, logs, reference, restore = interrupted_setup
-    command = [sys.executable, str(COUNTER), "--feeds-dir", str(work / "feeds"),
-               "--state", str(work / "state.json"), "--site", str(work / "site"), *map(str, logs)]
+    command = [sys.executable, "-m", "counter", *counter_arguments(work, logs)]
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     duration = time.perf_counter() - started
     assert snapshot(work) == reference
     rng = random.Random(7)
     for attempt in range(12):
         restore()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0, duration * 1.2))
         process.kill()
         process.wait()
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
         assert snapshot(work) == reference, f"attempt {attempt}"
 
 
@@ -634,8 +666,8 @@ def test_a_second_run_waits_for_no_one(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
     with open(tmp_path / "state.json.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        summary = counter.run([str(log)], tmp_path / "feeds", tmp_path / "state.json",
-                              site=make_site(tmp_path / "site"))
+        summary = job.run([str(log)], tmp_path / "feeds", tmp_path / "state.json",
+                          published=make_registry(tmp_path / "outputs.json"))
     assert summary.locked and summary.exit_code == 0
     assert not (tmp_path / "state.json").exists() and not (tmp_path / "feeds").exists()
 
@@ -643,19 +675,26 @@ def test_a_second_run_waits_for_no_one(tmp_path):
 # --- Command line ----------------------------------------------------------------------
 
 
-def cli(*args, cwd=ROOT, env=None, module=False):
-    start = [sys.executable, "-m", "live_widgets.counter"] if module else [sys.executable, str(COUNTER)]
-    environment = dict(os.environ, PYTHONPATH=str(ROOT / "plugins"))
+def cli(*args, cwd=ROOT, env=None, python=sys.executable):
+    """``python3 -m counter ARGS`` run in ``cwd`` (a folder holding counter/)."""
+    environment = dict(os.environ)
     environment.pop("STATS_TOTAL_BASE", None)
+    environment.pop("PYTHONPATH", None)
     environment.update(env or {})
-    return subprocess.run(start + [str(a) for a in args], cwd=cwd, env=environment,
+    return subprocess.run([python, "-m", "counter", *map(str, args)], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=60)
 
 
-def test_cli_as_script_and_as_module(tmp_path):
+def project_with_the_counter(folder):
+    """A folder holding only a copy of counter/: a project root of its own."""
+    shutil.copytree(PACKAGE, Path(folder) / "counter", ignore=shutil.ignore_patterns("__pycache__"))
+    return Path(folder)
+
+
+def test_cli_as_cron_runs_it(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
-    site = make_site(tmp_path / "site")
-    result = cli("--feeds-dir", tmp_path / "feeds", "--state", tmp_path / "state.json", "--site", site, log,
+    registry = make_registry(tmp_path / "outputs.json")
+    result = cli("--feeds-dir", tmp_path / "feeds", "--state", tmp_path / "state.json", "--published", registry, log,
                  env={"STATS_TOTAL_BASE": "2686455"})
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -665,17 +704,18 @@ def test_cli_as_script_and_as_module(tmp_path):
                              "online 2, today 8, total 2686463\n")
     visitors, views = feeds(tmp_path / "feeds")
     assert visitors["total"] == 2686463 and views["views"] == KNOWN_VIEWS
-    # As a module, with the base given on the command line.
+    # With the base given on the command line.
     other = tmp_path / "other"
     result = cli("--feeds-dir", other / "feeds", "--state", other / "state.json", "--total-base", "5",
-                 "--site", site, log, module=True)
+                 "--published", registry, log)
     assert result.returncode == 0, result.stderr
     assert feeds(other / "feeds")[0]["total"] == 13
 
 
 def test_cli_defaults_and_unreadable_files(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
-    make_site(tmp_path / "output")  # the default --site, as `make stats` runs it
+    project_with_the_counter(tmp_path)  # run from a project's folder, as cron does
+    make_registry(tmp_path / "cache" / "outputs.json")  # the default --published, as `make html` writes it
     result = cli(log, tmp_path / "missing.log", tmp_path, cwd=tmp_path)
     # Counted what could be read; exit 1 tells cron that something was not.
     assert result.returncode == 1
@@ -698,8 +738,8 @@ def test_cli_defaults_and_unreadable_files(tmp_path):
     # Only malformed lines, no state yet: no feed without an "updated" time.
     empty = tmp_path / "empty"
     write(tmp_path / "junk.log", ["garbage\n"])
-    result = cli("--feeds-dir", empty / "feeds", "--state", empty / "state.json", "--site", tmp_path / "output",
-                 tmp_path / "junk.log")
+    result = cli("--feeds-dir", empty / "feeds", "--state", empty / "state.json",
+                 "--published", tmp_path / "cache" / "outputs.json", tmp_path / "junk.log")
     assert result.returncode == 0 and "1 malformed skipped" in result.stderr
     assert not (empty / "feeds").exists()
 
@@ -708,7 +748,7 @@ def test_cli_refuses_a_damaged_state(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
     (tmp_path / "state.json").write_text("{not json")
     result = cli("--state", tmp_path / "state.json", "--feeds-dir", tmp_path / "feeds",
-                 "--site", make_site(tmp_path / "site"), log)
+                 "--published", make_registry(tmp_path / "outputs.json"), log)
     assert result.returncode == 2
     assert result.stderr.startswith(f"stats: cannot read state file {tmp_path / 'state.json'}: ")
     assert result.stderr.endswith(": nothing done (restore it from a backup, or delete it "
@@ -718,12 +758,124 @@ def test_cli_refuses_a_damaged_state(tmp_path):
     assert cli("--total-base", "x", log).returncode == 2
 
 
-def test_feeds_are_what_the_site_build_reads(tmp_path):
-    feeds_module = pytest.importorskip("live_widgets.feeds")
+def test_the_counter_runs_on_the_bare_system_python(tmp_path):
+    """Cron's case: the system's python3, no virtual environment, nothing
+    of the project but counter/ (no plugins/, portal/ or Pelican to import).
+    ``-I`` would also drop the current folder from the import path, so the
+    isolation is spelled out: -E (no PYTHON* variables), -s (no user site),
+    -S (no site-packages at all), and an environment of PATH alone."""
+    project = project_with_the_counter(tmp_path / "project")
+    write(project / "access.log", KNOWN_LOG)
+    make_registry(project / "cache" / "outputs.json")
+    result = subprocess.run(["/usr/bin/python3", "-E", "-s", "-S", "-m", "counter", "--feeds-dir", "content/feeds",
+                             "--state", "cache/stats-state.json", "--published", "cache/outputs.json",
+                             "--total-base", "1000", "access.log"],
+                            cwd=project, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.endswith("stats: 1 files, 35 lines read, 3 malformed skipped, 13 page views, 8 visits; "
+                                  "online 2, today 8, total 1008\n")
+    visitors, views = feeds(project / "content" / "feeds")
+    assert visitors == {"updated": "2020-08-14T11:00:00+07:00", "online": 2, "today": 8, "total": 1008}
+    assert views == {"updated": "2020-08-14T11:00:00+07:00", "views": KNOWN_VIEWS}
+
+
+def imports_of(path):
+    """Every module ``path`` imports: (name, level) pairs (level > 0: relative)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, 0) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.module or "", node.level))
+    return found
+
+
+def test_the_counter_imports_only_the_standard_library_and_itself():
+    modules = sorted(PACKAGE.glob("*.py"))
+    assert len(modules) > 5
+    for module in modules:
+        for name, level in imports_of(module):
+            top = name.split(".")[0]
+            assert level > 0 or top in sys.stdlib_module_names or top == "__future__", (module.name, name)
+
+
+def test_one_atomic_write_in_the_counter():
+    """Only atomic.write_atomic renames a file into place: every file the
+    counter writes goes through it."""
+    renaming = [(module.name, node.name) for module in sorted(PACKAGE.glob("*.py"))
+                for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
+                if isinstance(node, ast.FunctionDef)
+                and any(isinstance(call, ast.Attribute) and call.attr in ("replace", "rename")
+                        and isinstance(call.value, ast.Name) and call.value.id == "os"
+                        for call in ast.walk(node))]
+    assert renaming == [("atomic.py", "write_atomic")]
+
+
+def test_make_stats_needs_no_virtual_environment(tmp_path):
+    """`make stats` runs from cron every minute: it must not reinstall
+    packages (a LAN server may be offline) even when requirements.txt is new."""
+    result = subprocess.run(["make", "-n", "-W", "requirements.txt", "-W", "requirements-test.txt", "stats",
+                             "LOGS=/var/log/nginx/access.log", "PYTHON=python3"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "python3 -m counter --feeds-dir content/feeds --state cache/stats-state.json "
+        "--published cache/outputs.json /var/log/nginx/access.log"]
+
+
+BURST_PAGES = ("", "xay-dung-dang/", "xay-dung-dang/bai-mot.html")
+BURST_OTHERS = {"chuyen-huong/so-tay.html": "redirect", "anh/ab12-800.webp": "photo", "404.html": "error",
+                "tai-lieu/bai-mot/ke-hoach.pdf": "attachment", "feeds/views.json": "feed",
+                "theme/css/main.css": "theme", "pagefind/pagefind.js": "search", "robots.txt": "static"}
+
+
+def test_a_burst_of_requests_outside_the_registry_counts_nothing(tmp_path):
+    """Issue 10: only what the build published as a page is a page view, so
+    made-up addresses (which a try_files fallback answers 200) and files of
+    other kinds inflate no figure and add no key; a redirect page (a banner's
+    outbound link) is a click, not a page view."""
+    published = make_registry(tmp_path / "cache" / "outputs.json", BURST_PAGES, BURST_OTHERS)
+    junk = [f"/xay-dung-dang/bai-{n}.html" for n in range(300)] + [f"/{n}/" for n in range(100)]
+    junk += ["/" + name for name in BURST_OTHERS if name != "chuyen-huong/so-tay.html"] * 20
+    junk += ["/xay-dung-dang/bai-mot.html/", "/xay-dung-dang/bai-mot", "/anh/", "/chuyen-huong/"]
+    lines = [hit(f"10.{n // 250}.{n % 250}.1", "2020-08-14 10:00:00", target) for n, target in enumerate(junk)]
+    lines += [hit(f"10.9.{n}.1", "2020-08-14 10:01:00", "/chuyen-huong/so-tay.html?utm=zalo") for n in range(40)]
+    lines += [hit("10.8.0.1", "2020-08-14 10:02:00", "/chuyen-huong/so-tay.html", agent=GOOGLEBOT),
+              hit("10.8.0.2", "2020-08-14 10:02:00", "/chuyen-huong/so-tay.html", 404)]
+    lines += [hit("1.1.1.1", "2020-08-14 10:03:00", "/xay-dung-dang/bai-mot.html"),
+              hit("1.1.1.1", "2020-08-14 10:04:00", "/xay-dung-dang/")]
+    summary, visitors, views = count(tmp_path, write(tmp_path / "access.log", lines), published=published)
+    assert (summary.lines, summary.page_views, summary.visits, summary.exit_code) == (len(lines), 2, 1, 0)
+    assert visitors == {"updated": "2020-08-14T10:04:00+07:00", "online": 1, "today": 1, "total": 1}
+    assert views == {"updated": "2020-08-14T10:04:00+07:00", "views": {"xay-dung-dang/bai-mot.html": 1},
+                     "clicks": {"chuyen-huong/so-tay.html": 40}}
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["views"] == {"xay-dung-dang/bai-mot.html": 1} and state["page_views"] == 2
+    # The next build takes the banner down: its clicks leave the feed, stay in the state.
+    make_registry(published, BURST_PAGES, {})
+    with open(tmp_path / "access.log", "a", encoding="utf-8") as handle:
+        handle.write(hit("1.1.1.2", "2020-08-14 10:05:00", "/chuyen-huong/so-tay.html"))
+    _, _, views = count(tmp_path, tmp_path / "access.log", published=published)
+    assert views == {"updated": "2020-08-14T10:05:00+07:00", "views": {"xay-dung-dang/bai-mot.html": 1}}
+    assert json.loads((tmp_path / "state.json").read_text())["clicks"] == {"chuyen-huong/so-tay.html": 40}
+
+
+def test_a_state_written_before_clicks_were_counted_is_read(tmp_path):
+    """The state of the counter that lived in plugins/ (no "clicks"): read as
+    it is, its redirect pages' old counts kept in views but out of the feed."""
     log = write(tmp_path / "access.log", KNOWN_LOG)
     count(tmp_path, log)
-    assert feeds_module.parse_visitors(feeds_module.read_json(tmp_path / "feeds" / "visitors.json"))["today"] == 8
-    assert feeds_module.parse_views(feeds_module.read_json(tmp_path / "feeds" / "views.json")) == KNOWN_VIEWS
+    state = json.loads((tmp_path / "state.json").read_text())
+    del state["clicks"]
+    state["views"]["chuyen-huong/so-tay.html"] = 7  # counted as a page view by that counter
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(hit("1.1.1.9", "2020-08-14 11:00:30", "/chuyen-huong/so-tay.html"))
+    summary, _, views = count(tmp_path, log)
+    assert summary.exit_code == 0 and (summary.lines, summary.page_views) == (1, 0)
+    assert views["views"] == KNOWN_VIEWS and views["clicks"] == {"chuyen-huong/so-tay.html": 1}
+    saved = json.loads((tmp_path / "state.json").read_text())
+    assert saved["clicks"] == {"chuyen-huong/so-tay.html": 1} and saved["views"]["chuyen-huong/so-tay.html"] == 7
 
 
 def test_feeds_deleted_by_a_site_rebuild_come_back(tmp_path):
@@ -749,9 +901,19 @@ ARTICLE_URL = "xay-dung-dang/hoi-nghi-quan-triet-nghi-quyet.html"
 OTHER_URL = "xay-dung-dang/dai-hoi-dang-bo-xa-dong-tien.html"
 
 
+# The pages of the real site below; the build lists every other file it
+# wrote under another kind.
+REAL_PAGES = (ARTICLE_URL, OTHER_URL, "gioi-thieu.html", "index.html", "xay-dung-dang/index.html")
+
+
 @pytest.fixture(scope="module")
 def real_site(tmp_path_factory):
-    """A site built by Pelican from real Markdown: two articles and a page."""
+    """The output registry of a site built by Pelican from real Markdown: two
+    articles and a page.
+
+    Written here from the files the build wrote, the pages named by
+    REAL_PAGES: every page is checked to exist, and each article to show
+    the key it is counted under."""
     work = tmp_path_factory.mktemp("real-site")
     content = new_content(work / "content")
     for slug, header in ARTICLES.items():
@@ -760,14 +922,17 @@ def real_site(tmp_path_factory):
     site = build(content, work)
     for url in (ARTICLE_URL, OTHER_URL):
         assert site.soup(url).find(attrs={"data-views-url": url}) is not None  # the key the page shows
-    return site.output
+    written = {path.relative_to(site.output).as_posix() for path in site.output.rglob("*") if path.is_file()}
+    assert set(REAL_PAGES) <= written and "404.html" in written
+    others = {name: "error" if name == "404.html" else "static" for name in written - set(REAL_PAGES)}
+    return make_registry(work / "cache" / "outputs.json", REAL_PAGES, others)
 
 
-def make_stats(work, *logs, site, clock_env=None):
+def make_stats(work, *logs, published, clock_env=None):
     """`make stats` as cron runs it, with every path in ``work`` (nothing in the project)."""
-    command = ["make", "-s", "-o", ".venv/.site-requirements", "stats",
+    command = ["make", "-s", "stats",
                "LOGS=" + " ".join(str(log) for log in logs), f"FEEDS_DIR={work / 'feeds'}",
-               f"STATE={work / 'state.json'}", f"SITE_DIR={site}"]
+               f"STATE={work / 'state.json'}", f"PUBLISHED={published}"]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     env.pop("STATS_TOTAL_BASE", None)
     result = subprocess.run(command, cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
@@ -784,7 +949,7 @@ def make_stats(work, *logs, site, clock_env=None):
 
 def now_stamp(seconds_from_now=0):
     """A log timestamp relative to this machine's clock, in UTC+7."""
-    return counter.iso_time(int(time.time()) + seconds_from_now)[:19].replace("T", " ")
+    return visits.iso_time(int(time.time()) + seconds_from_now)[:19].replace("T", " ")
 
 
 def long_agent(size=8000):
@@ -792,12 +957,12 @@ def long_agent(size=8000):
     return CHROME + " " + "x" * (size - len(CHROME) - 1)
 
 
-def everything_at_once(tmp_path, lines, site, name="all"):
+def everything_at_once(tmp_path, lines, published, name="all"):
     """Feeds of one run over all ``lines`` in one file: the reference."""
     work = tmp_path / name
     work.mkdir()
     log = write(tmp_path / f"{name}.log", lines)
-    assert make_stats(work, log, site=site).returncode == 0
+    assert make_stats(work, log, published=published).returncode == 0
     return feeds(work / "feeds")
 
 
@@ -809,24 +974,24 @@ def test_a_log_starting_with_a_long_line_is_counted_through_rotation(tmp_path, r
     first = [hit("1.1.1.1", "2020-08-14 10:00:00", "/" + ARTICLE_URL, agent=long_agent())]
     more = [hit(f"2.2.2.{n}", f"2020-08-14 10:0{n}:00", "/" + OTHER_URL) for n in range(1, 6)]
     write(logs / "access.log", first)
-    result = make_stats(work, logs / "access.log", site=real_site)
+    result = make_stats(work, logs / "access.log", published=real_site)
     assert result.returncode == 0, result.stderr
     assert feeds(work / "feeds")[1]["views"] == {ARTICLE_URL: 1}
     with open(logs / "access.log", "a", encoding="utf-8") as handle:
         handle.writelines(more)
-    assert make_stats(work, logs / "access.log", site=real_site).returncode == 0
+    assert make_stats(work, logs / "access.log", published=real_site).returncode == 0
     assert feeds(work / "feeds")[1]["views"] == {OTHER_URL: 5, ARTICLE_URL: 1}
     # Rotation; the fresh log starts with a long line again, then the old one is compressed.
     os.rename(logs / "access.log", logs / "access.log.1")
     after = [hit("3.3.3.3", "2020-08-14 11:00:00", "/" + OTHER_URL, agent=long_agent(8190)),
              hit("3.3.3.4", "2020-08-14 11:01:00", "/" + ARTICLE_URL)]
     write(logs / "access.log", after)
-    assert make_stats(work, *sorted(logs.iterdir()), site=real_site).returncode == 0
+    assert make_stats(work, *sorted(logs.iterdir()), published=real_site).returncode == 0
     (logs / "access.log.2.gz").write_bytes(gzip.compress((logs / "access.log.1").read_bytes()))
     os.remove(logs / "access.log.1")
     with open(logs / "access.log", "a", encoding="utf-8") as handle:
         handle.write(hit("3.3.3.5", "2020-08-14 11:02:00", "/" + ARTICLE_URL))
-    result = make_stats(work, *sorted(logs.iterdir()), site=real_site)
+    result = make_stats(work, *sorted(logs.iterdir()), published=real_site)
     assert result.returncode == 0, result.stderr
     assert result.stderr.endswith("stats: 2 files, 1 lines read, 0 malformed skipped, 1 page views, "
                                   "1 visits; online 3, today 9, total 9\n")
@@ -840,7 +1005,8 @@ def test_a_first_line_still_being_written_is_counted_once_complete(tmp_path):
     line = hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html", agent=long_agent())
     for end in (5, 4096, 6000):  # no newline yet: shorter than, equal to and longer than 4 KiB
         log.write_bytes(line.encode()[:end])
-        summary = counter.run([str(log)], work / "feeds", work / "state.json", site=make_site(work / "site"))
+        summary = job.run([str(log)], work / "feeds", work / "state.json",
+                          published=make_registry(work / "outputs.json"))
         assert (summary.lines, summary.exit_code) == (0, 0)
     log.write_text(line + hit("1.1.1.2", "2020-08-14 10:00:01", "/b.html"))
     summary, _, views = count(work, log)
@@ -881,7 +1047,7 @@ def test_overlong_lines_are_skipped_in_linear_time_and_named(tmp_path, real_site
     logs.mkdir()
     work.mkdir()
     good = hit("1.1.1.1", "2020-08-14 10:00:00", "/" + ARTICLE_URL)
-    limit = counter.MAX_LINE_BYTES
+    limit = logfiles.MAX_LINE_BYTES
     at_limit = hit("1.1.1.2", "2020-08-14 10:00:01", "/" + ARTICLE_URL, agent="A")
     at_limit = at_limit.replace('"A"', '"' + CHROME + " " * (limit + 2 - len(at_limit) - len(CHROME)) + '"')
     assert len(at_limit) == limit + 1  # the newline is not part of the line
@@ -891,7 +1057,7 @@ def test_overlong_lines_are_skipped_in_linear_time_and_named(tmp_path, real_site
     # counted once, although the next runs go on reading it.
     with open(log, "ab") as handle:
         handle.write(b"A" * (5 * (1 << 20) + 17))
-    result = make_stats(work, log, site=real_site)
+    result = make_stats(work, log, published=real_site)
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
         f"stats: {log}:3: line longer than {limit} bytes: skipped (and 1 more in this file)",
@@ -900,7 +1066,7 @@ def test_overlong_lines_are_skipped_in_linear_time_and_named(tmp_path, real_site
     ]
     with open(log, "ab") as handle:
         handle.write(b"B" * 100_000 + b"\n" + hit("1.1.1.5", "2020-08-14 10:00:03", "/" + OTHER_URL).encode())
-    result = make_stats(work, log, site=real_site)
+    result = make_stats(work, log, published=real_site)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ("stats: 1 files, 1 lines read, 0 malformed skipped, 1 page views, 1 visits; "
                              "online 4, today 4, total 4\n")
@@ -913,7 +1079,7 @@ def test_line_splitter_equals_split_whatever_the_chunks(seed):
     limit = 50
     pieces = [b"x" * rng.choice((0, 1, 10, 49, 50, 51, 120, 400)) for _ in range(200)]
     data = b"\n".join(pieces) + (b"" if seed % 2 else b"\n") + b"tail" * rng.randint(0, 20)
-    splitter = counter.LineSplitter(limit=limit)
+    splitter = logfiles.LineSplitter(limit=limit)
     got, position = [], 0
     while position < len(data):
         size = rng.choice((1, 2, 7, 49, 50, 51, 300))
@@ -934,17 +1100,17 @@ def test_a_gzip_bomb_is_refused_whole_and_named(tmp_path, real_site, bomb_kind):
     logs.mkdir()
     work.mkdir()
     good = write(logs / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/" + ARTICLE_URL)])
-    assert make_stats(work, good, site=real_site).returncode == 0
+    assert make_stats(work, good, published=real_site).returncode == 0
     before = snapshot(work)
     # 64 MiB of one real page view repeated (0.4% of that compressed), or of zeros (0.1%).
     line = hit("6.6.6.6", "2020-08-14 10:30:00", "/" + OTHER_URL).encode() if bomb_kind != "zeros" else b"\0"
     bomb = logs / "access.log.2.gz"
     bomb.write_bytes(gzip.compress(line * ((64 << 20) // len(line)), 9))
-    allowance = counter.gzip_allowance(bomb.stat().st_size)
+    allowance = logfiles.gzip_allowance(bomb.stat().st_size)
     assert allowance < 64 << 20
     message = (f"stats: {bomb}: decompresses to more than {allowance} bytes (limit: 100 times its size, "
                f"at most {2 << 30}): refused, nothing counted from it")
-    result = make_stats(work, good, bomb, site=real_site)
+    result = make_stats(work, good, bomb, published=real_site)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         message,
@@ -955,7 +1121,7 @@ def test_a_gzip_bomb_is_refused_whole_and_named(tmp_path, real_site, bomb_kind):
     assert after["feeds/views.json"] == before["feeds/views.json"]
     assert after["feeds/visitors.json"] == before["feeds/visitors.json"]
     # The next runs do not decompress it again, and still say so.
-    result = make_stats(work, good, bomb, site=real_site)
+    result = make_stats(work, good, bomb, published=real_site)
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == (f"stats: {bomb}: refused by an earlier run (see its message); "
                                              "still not counted: remove or replace the file")
@@ -966,8 +1132,9 @@ def test_the_absolute_gzip_limit(tmp_path, monkeypatch):
     lines = make_traffic(22, lines=2000)
     log = tmp_path / "access.log.1.gz"
     log.write_bytes(gzip.compress("".join(lines).encode()))
-    monkeypatch.setattr(counter, "MAX_GZIP_BYTES", 100_000)
-    summary = counter.run([str(log)], tmp_path / "feeds", tmp_path / "state.json", site=make_site(tmp_path / "s"))
+    monkeypatch.setattr(logfiles, "MAX_GZIP_BYTES", 100_000)
+    summary = job.run([str(log)], tmp_path / "feeds", tmp_path / "state.json",
+                      published=make_registry(tmp_path / "outputs.json"))
     assert summary.exit_code == 1 and summary.lines == 0 and summary.page_views == 0
     assert summary.messages == [f"stats: {log}: decompresses to more than 100000 bytes (limit: 100 times its size, "
                                 "at most 100000): refused, nothing counted from it"]
@@ -993,7 +1160,7 @@ def test_address_variants_count_for_the_one_published_page(tmp_path, real_site):
               hit("10.1.0.4", "2020-08-14 10:00:00", "/gioi-thieu.html")]
     work = tmp_path / "work"
     work.mkdir()
-    result = make_stats(work, write(tmp_path / "access.log", lines), site=real_site)
+    result = make_stats(work, write(tmp_path / "access.log", lines), published=real_site)
     assert result.returncode == 0, result.stderr
     visitors, views = feeds(work / "feeds")
     assert views["views"] == {ARTICLE_URL: len(variants), "gioi-thieu.html": 1}
@@ -1001,33 +1168,61 @@ def test_address_variants_count_for_the_one_published_page(tmp_path, real_site):
 
 
 def test_normalised_paths():
-    normal = counter.normalise_path
+    normal = logline.normalise_path
     assert normal("/") == "" and normal("//") == "" and normal("/a/..") == "" and normal("/a/../") == ""
     assert normal("/a/b/../c.html") == "a/c.html"
     assert normal("/a/.") == "a/" and normal("/a/b/..") == "a/"
     assert normal("/a/%2e%2e/b.html") == "b.html" and normal("/a/%252e%252e/b.html") == "a/%2e%2e/b.html"
     assert normal("/../a.html") is None and normal("/a/../../b.html") is None
     assert normal("a.html") is None and normal("*") is None
-    assert counter.page_path("/a/index.html") == "a/" and counter.page_path("/index.html") == ""
+    # A folder's index.html is the folder's page, however it is named.
+    registry = pages.Registry(["index.html", "a/index.html"])
+    assert registry.lookup(normal("/a/index.html")) == registry.lookup(normal("/a/")) == (pages.VIEW, None)
+    assert registry.lookup(normal("/index.html")) == registry.lookup(normal("/")) == (pages.VIEW, None)
 
 
-def test_no_published_site_counts_nothing_and_changes_nothing(tmp_path, real_site):
+REGISTRY_PROBLEMS = [
+    ("", "cannot read output registry {path}: Expecting value: line 1 column 1 (char 0)"),
+    ("{not json", "cannot read output registry {path}: Expecting property name enclosed in double quotes"),
+    (b"\xff\xfe{}", "cannot read output registry {path}: "),
+    ('{"version": 2, "files": {}}', "output registry {path} is not of version 1"),
+    ('[1]', "output registry {path} is not of version 1"),
+    ('{"version": 1}', "output registry {path} is damaged: 'files' is not a table"),
+    ('{"version": 1, "files": {"index.html": "page"}}',
+     "output registry {path} is damaged: files entry 'index.html' has no kind"),
+    ('{"version": 1, "files": {"/index.html": {"kind": "page"}}}',
+     "output registry {path} is damaged: '/index.html' is not a path inside the site"),
+    ('{"version": 1, "files": {"a.html": {"kind": "page"}}}',
+     "output registry {path} lists no page index.html: not a built site"),
+]
+
+
+def test_no_registry_counts_nothing_and_changes_nothing(tmp_path, real_site):
     log = write(tmp_path / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/" + ARTICLE_URL)])
     work = tmp_path / "work"
     work.mkdir()
-    missing = tmp_path / "output"
-    result = make_stats(work, log, site=missing)
+    missing = tmp_path / "cache" / "outputs.json"
+    result = make_stats(work, log, published=missing)
     assert result.returncode == 1
-    assert result.stderr == (f"stats: site folder {missing} not found (or not a folder): nothing counted, "
-                             "the new lines wait for the next run (build the site first, or give its folder "
-                             "with --site)\n")
+    assert result.stderr == (f"stats: output registry {missing} not found: nothing counted, "
+                             "the new lines wait for the next run (run make html first: the build writes it; "
+                             "or give its path with --published)\n")
     assert list(work.iterdir()) == []
-    missing.mkdir()  # an empty folder (a build that never finished) is no site either
-    result = make_stats(work, log, site=missing)
-    assert result.returncode == 1 and "has no index.html: not a built site" in result.stderr
-    assert list(work.iterdir()) == []
-    # Once the site is there, the waiting line is counted.
-    result = make_stats(work, log, site=real_site)
+    # A damaged registry (a disk full, a hand edit) is no list of pages either.
+    missing.parent.mkdir()
+    for text, problem in REGISTRY_PROBLEMS:
+        if isinstance(text, bytes):
+            missing.write_bytes(text)
+        else:
+            missing.write_text(text, encoding="utf-8")
+        result = make_stats(work, log, published=missing)
+        assert result.returncode == 1, text
+        assert result.stderr.startswith("stats: " + problem.format(path=missing)), (text, result.stderr)
+        assert result.stderr.endswith(": nothing counted, the new lines wait for the next run (run make html "
+                                      "first: the build writes it; or give its path with --published)\n")
+        assert list(work.iterdir()) == [], text
+    # Once the build has written it, the waiting line is counted.
+    result = make_stats(work, log, published=real_site)
     assert result.returncode == 0 and feeds(work / "feeds")[1]["views"] == {ARTICLE_URL: 1}
 
 
@@ -1039,10 +1234,10 @@ def test_lines_dated_in_the_future_are_not_counted(tmp_path, real_site):
     ahead = now_stamp(60)
     lines = [hit("1.1.1.1", now_stamp(-120), page), hit("1.1.1.2", now_stamp(-60), page),
              hit("6.6.6.6", "2099-01-01 00:00:00", page), hit("6.6.6.8", "9999-12-31 23:59:59", page, offset="+0000"),
-             hit("6.6.6.7", now_stamp(counter.MAX_CLOCK_SKEW + 600), page),  # a clock 15 minutes ahead
+             hit("6.6.6.7", now_stamp(scan.MAX_CLOCK_SKEW + 600), page),  # a clock 15 minutes ahead
              hit("1.1.1.3", ahead, page)]  # a minute ahead: within the skew
     log = write(tmp_path / "access.log", lines)
-    result = make_stats(work, log, site=real_site)
+    result = make_stats(work, log, published=real_site)
     assert result.returncode == 1, result.stderr  # a server's clock is wrong: cron must tell someone
     first, summary = result.stderr.splitlines()
     assert first.startswith(f"stats: {log}:3: dated [01/Jan/2099:00:00:00 +0700], more than 5 minutes after this "
@@ -1051,7 +1246,7 @@ def test_lines_dated_in_the_future_are_not_counted(tmp_path, real_site):
                               "3 page views, 3 visits; online 3, today ")
     visitors, views = feeds(work / "feeds")
     assert visitors["online"] == 3 and views["views"] == {ARTICLE_URL: 3}
-    assert visitors["updated"] == counter.iso_time(counter.parse_timestamp(stamp(ahead)))
+    assert visitors["updated"] == visits.iso_time(logline.parse_timestamp(stamp(ahead)))
 
 
 def test_a_state_poisoned_by_a_future_line_recovers(tmp_path):
@@ -1059,7 +1254,7 @@ def test_a_state_poisoned_by_a_future_line_recovers(tmp_path):
     work.mkdir()
     log = write(tmp_path / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html"),
                                           hit("6.6.6.6", "2099-01-01 00:00:00", "/a.html")])
-    count(work, log, clock=counter.parse_timestamp(stamp("2099-01-01 00:00:00")))  # as the old counter did
+    count(work, log, clock=logline.parse_timestamp(stamp("2099-01-01 00:00:00")))  # as the old counter did
     assert feeds(work / "feeds")[0]["online"] == 1 and feeds(work / "feeds")[0]["today"] == 1
     with open(log, "a", encoding="utf-8") as handle:
         handle.write(hit("2.2.2.2", "2020-08-14 10:01:00", "/b.html"))
@@ -1076,16 +1271,15 @@ def test_write_atomic_unique_temporaries_and_usual_permissions(tmp_path):
     target = tmp_path / "feed.json"
     old = os.umask(0o022)
     try:
-        counter.write_atomic(target, b"1")
+        atomic.write_atomic(target, b"1")
     finally:
         os.umask(old)
     assert target.read_bytes() == b"1" and (target.stat().st_mode & 0o777) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["feed.json"]
     # Two processes writing the same file at once: every read sees one whole version.
-    writer = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
-              "from counter import write_atomic\n"
-              "for n in range(300): write_atomic(Path(sys.argv[2]), sys.argv[3].encode() * 5000)")
-    procs = [subprocess.Popen([sys.executable, "-c", writer, str(COUNTER.parent), str(target), letter])
+    writer = ("import sys; from pathlib import Path; from counter.atomic import write_atomic\n"
+              "for n in range(300): write_atomic(Path(sys.argv[1]), sys.argv[2].encode() * 5000)")
+    procs = [subprocess.Popen([sys.executable, "-c", writer, str(target), letter], cwd=ROOT)
              for letter in "ab"]
     seen = set()
     while any(p.poll() is None for p in procs):
@@ -1110,21 +1304,23 @@ def test_caches_hold_no_long_keys(tmp_path):
     agents = [long_agent(2000 + n) for n in range(50)]
     lines = [hit(f"1.1.1.{n}", "2020-08-14 10:00:00", f"/a.html?{'q' * 3000}{n}", agent=a)
              for n, a in enumerate(agents)]
-    scanner = counter.Scanner(counter.LogFiles([]), counter.PublishedSite(make_site(tmp_path / "s")), time.time())
+    registry = pages.Registry.load(make_registry(tmp_path / "outputs.json"))
+    scanner = scan.Scanner(logfiles.LogFiles([]), registry, time.time())
     scanner.scan(str(write(tmp_path / "access.log", lines)))
     assert len(scanner.events) == 50
-    assert all(len(key) <= counter.CACHE_KEY_MAX for key in scanner._agent_cache)
-    assert all(len(key) <= counter.CACHE_KEY_MAX for key in scanner._request_cache)
+    assert all(len(key) <= scan.CACHE_KEY_MAX for key in scanner._agent_cache)
+    assert all(len(key) <= scan.CACHE_KEY_MAX for key in scanner._request_cache)
 
 
 def test_pipes_devices_and_folders_are_not_read(tmp_path):
     fifo = tmp_path / "access.log.fifo"
     os.mkfifo(fifo)  # opened for reading, it would wait for a writer forever
     log = write(tmp_path / "access.log", [hit("1.1.1.1", "2020-08-14 10:00:00", "/a.html")])
-    summary, visitors, _ = count(tmp_path, fifo, "/dev/zero", tmp_path / "site", log)
+    (tmp_path / "logs.d").mkdir()
+    summary, visitors, _ = count(tmp_path, fifo, "/dev/zero", tmp_path / "logs.d", log)
     assert summary.exit_code == 1 and visitors["total"] == 1
     assert summary.messages == [f"stats: {name}: not a log file (a folder, a device or a pipe): skipped"
-                                for name in (fifo, "/dev/zero", tmp_path / "site")]
+                                for name in (fifo, "/dev/zero", tmp_path / "logs.d")]
 
 
 @pytest.mark.parametrize("damage, problem", [
@@ -1145,7 +1341,7 @@ def test_a_damaged_state_is_refused_with_its_field(tmp_path, damage, problem):
         text = damage
     (tmp_path / "state.json").write_text(text)
     before = snapshot(tmp_path)
-    summary = counter.run([str(log)], tmp_path / "feeds", tmp_path / "state.json", site=tmp_path / "site")
+    summary = job.run([str(log)], tmp_path / "feeds", tmp_path / "state.json", published=tmp_path / "outputs.json")
     assert summary.exit_code == 2 and snapshot(tmp_path) == before
     assert summary.messages[0].startswith("stats: " + problem.format(path=tmp_path / "state.json"))
     assert summary.messages[0].endswith(": nothing done (restore it from a backup, or delete it "
@@ -1153,7 +1349,7 @@ def test_a_damaged_state_is_refused_with_its_field(tmp_path, damage, problem):
 
 
 def test_a_negative_total_base_is_refused(tmp_path):
-    result = cli("--total-base", "-5", "--site", make_site(tmp_path / "site"), tmp_path / "x.log")
+    result = cli("--total-base", "-5", "--published", make_registry(tmp_path / "outputs.json"), tmp_path / "x.log")
     assert result.returncode == 2 and "the total base must not be negative: -5" in result.stderr
 
 
@@ -1173,15 +1369,26 @@ def test_keys_bloated_by_an_earlier_counter_leave_the_feed(tmp_path):
 
 
 def test_symlinks_out_of_the_site_are_no_pages(tmp_path):
-    site = make_site(tmp_path / "site")
-    outside = make_site(tmp_path / "elsewhere", ("secret.html", "dir/page.html"))
+    """What the output folder holds does not matter, only what the build
+    says it published: a link out of the site that nginx would serve is
+    no page, nor is a file the build did not write."""
+    site = tmp_path / "output"
+    outside = tmp_path / "elsewhere"
+    for folder, names in ((site, ("index.html", "a.html")), (outside, ("secret.html", "dir/page.html"))):
+        for name in names:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text("<!DOCTYPE html>\n")
     (site / "link.html").symlink_to(outside / "secret.html")
     (site / "dir").symlink_to(outside / "dir")
     (site / "inside.html").symlink_to(site / "a.html")
-    published = counter.PublishedSite(site)
-    assert not published.has_page("link.html") and not published.has_page("dir/page.html")
-    assert published.has_page("inside.html") and published.has_page("a.html") and published.has_page("")
-    assert not published.has_page("missing.html") and not published.has_page("a.html\0x")
+    (site / "left-over.html").write_text("<!DOCTYPE html>\n")  # from an earlier build
+    registry = pages.Registry.load(make_registry(tmp_path / "outputs.json", ("", "a.html", "inside.html"), {}))
+    found = {name: registry.lookup(logline.normalise_path("/" + name))
+             for name in ("link.html", "dir/page.html", "left-over.html", "inside.html", "a.html", "",
+                          "missing.html", "a.html\0x")}
+    assert found == {"link.html": None, "dir/page.html": None, "left-over.html": None, "missing.html": None,
+                     "a.html\0x": None, "inside.html": (pages.VIEW, "inside.html"),
+                     "a.html": (pages.VIEW, "a.html"), "": (pages.VIEW, None)}
 
 
 @pytest.mark.parametrize("seed", range(4))
