@@ -1,4 +1,4 @@
-"""Benchmark of plugins/live_widgets/counter.py against GoAccess (not a test).
+"""Benchmark of the access-log counter (counter/) against GoAccess (not a test).
 
     python tests/bench/bench_counter.py [--lines 1000000] [--log PATH] [--runs 3]
                                         [--hostile-mib 32] [--hostile-only]
@@ -8,7 +8,8 @@ assets, ~50k visitors, bots, uptime monitors, 404 scanners, a few malformed
 lines, spanning about a day and a half) unless --log names an existing file,
 then measures on that same file:
 
-* our counter, run as `make stats` runs it (a child process on a fresh state):
+* our counter, run as `make stats` runs it (`python3 -m counter` from the
+  project's folder, a child process on a fresh state):
   best of N wall-clock times -> lines/s, and the child's peak RSS;
 * GoAccess (`goaccess FILE --log-format=COMBINED -o OUT.json`: parses the
   whole file, writes a JSON report and exits; no terminal UI, no real-time
@@ -20,8 +21,10 @@ then measures on that same file:
   the same compressed size. Linear cost shows as a ratio near or below 1
   that stays put when the size doubles.
 
-The counter is told the published site (--site): a folder holding the
-pages the log requests (taken from the log itself).
+The counter is told what the build published (--published): an output
+registry listing as pages the addresses the log requests (taken from the
+log itself). The counter is a tool here as GoAccess is: it runs as a child
+process and nothing of it is imported.
 """
 
 from __future__ import annotations
@@ -41,9 +44,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-COUNTER = ROOT / "plugins" / "live_widgets" / "counter.py"
-sys.path.insert(0, str(ROOT / "plugins"))
-from live_widgets import counter  # noqa: E402
 GOACCESS = shutil.which("goaccess") or "/usr/bin/goaccess"
 VN = timezone(timedelta(hours=7))
 
@@ -188,44 +188,59 @@ print(json.dumps([elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrs
 
 
 def timed_child(command: list[str]) -> tuple[float, int, int]:
-    """Run a command; (wall seconds, peak RSS in MiB, return code)."""
-    result = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
+    """Run a command in the project's folder; (wall seconds, peak RSS in MiB, return code)."""
+    result = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True,
+                            cwd=ROOT)
     elapsed, peak_kib, code = json.loads(result.stdout)
     return elapsed, peak_kib // 1024, code
 
 
-def make_site(log: Path, folder: Path) -> Path:
-    """A published site holding every page the log asks for (one empty file each)."""
-    pages = {""}
+def counter_limits() -> tuple[int, int]:
+    """The counter's line limit and gzip ratio, asked of the counter itself."""
+    code = "from counter.logfiles import MAX_GZIP_RATIO, MAX_LINE_BYTES; print(MAX_LINE_BYTES, MAX_GZIP_RATIO)"
+    line, ratio = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                 check=True).stdout.split()
+    return int(line), int(ratio)
+
+
+def make_registry(log: Path, registry: Path) -> Path:
+    """The output registry of a site publishing every page the log asks for:
+    each address a GET answered 200 or 304 whose path (query dropped) ends
+    in .html or / (a folder: its index.html) is a page; the assets, feeds and
+    photos the log also asks for are listed under their own kinds."""
+    files = {"index.html": {"kind": "page", "source": "bench"}}
     with open(log, "rb") as handle:
         for raw in handle:
-            start = raw.find(b'"GET ')
-            if start >= 0:
-                page = counter.page_path(raw[start + 5:raw.find(b" ", start + 5)].decode("utf-8", "replace"))
-                if page is not None:
-                    pages.add(page)
-    for page in pages:
-        file = folder / (page + "index.html" if page == "" or page.endswith("/") else page)
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            file.touch()
-        except OSError:  # a name the file system refuses: that page is not counted
-            pass
-    return folder
+            start = raw.find(b'"GET /')
+            if start < 0 or raw[raw.find(b'" ', start) + 2:][:3] not in (b"200", b"304"):
+                continue
+            target = raw[start + 6:raw.find(b" ", start + 5)].split(b"?")[0].decode("utf-8", "replace")
+            if target.startswith("/") or "\\" in target:  # no file's name: nothing the build wrote
+                continue
+            if target == "" or target.endswith("/"):
+                files[target + "index.html"] = {"kind": "page", "source": "bench"}
+            elif target.endswith(".html"):
+                files[target] = {"kind": "page", "source": "bench"}
+            else:
+                files[target] = {"kind": "static", "source": "bench"}
+    registry.parent.mkdir(parents=True, exist_ok=True)
+    registry.write_text(json.dumps({"version": 1, "files": files}, ensure_ascii=False), encoding="utf-8")
+    return registry
 
 
-def counter_command(folder: Path, site: Path, *logs: Path) -> list[str]:
-    return [sys.executable, str(COUNTER), "--feeds-dir", str(folder / "feeds"),
-            "--state", str(folder / "state.json"), "--site", str(site), *map(str, logs)]
+def counter_command(folder: Path, published: Path, *logs: Path) -> list[str]:
+    """`make stats` with its paths in ``folder``: python3 -m counter, from the project's folder."""
+    return [sys.executable, "-m", "counter", "--feeds-dir", str(folder / "feeds"),
+            "--state", str(folder / "state.json"), "--published", str(published), *map(str, logs)]
 
 
 def bench_ours(log: Path, work: Path, runs: int):
     times, peaks, last = [], [], None
-    site = make_site(log, work / "site")
+    published = make_registry(log, work / "outputs.json")
     for number in range(runs):
         folder = work / f"ours-{number}"
         folder.mkdir()
-        command = counter_command(folder, site, log)
+        command = counter_command(folder, published, log)
         elapsed, peak, code = timed_child(command)
         if code != 0:
             raise SystemExit(f"counter failed ({code}): {' '.join(command)}")
@@ -260,12 +275,12 @@ def bench_goaccess(log: Path, work: Path, runs: int):
     return min(times), max(peaks), general
 
 
-def best_time(work: Path, site: Path, log: Path, runs: int, codes=(0,)) -> float:
+def best_time(work: Path, published: Path, log: Path, runs: int, codes=(0,)) -> float:
     """Best wall-clock time of the counter on ``log`` with a fresh state."""
     best = None
     for number in range(runs):
         folder = Path(tempfile.mkdtemp(dir=work))
-        elapsed, _, code = timed_child(counter_command(folder, site, log))
+        elapsed, _, code = timed_child(counter_command(folder, published, log))
         if code not in codes:
             raise SystemExit(f"counter failed ({code}) on {log}")
         best = elapsed if best is None else min(best, elapsed)
@@ -283,9 +298,8 @@ def normal_log(path: Path, size: int, seed: int = 7) -> Path:
     return path
 
 
-def hostile_logs(folder: Path, size: int) -> dict[str, Path]:
-    """Logs of ``size`` bytes built to be slow (issue 9)."""
-    limit = counter.MAX_LINE_BYTES
+def hostile_logs(folder: Path, size: int, limit: int) -> dict[str, Path]:
+    """Logs of ``size`` bytes built to be slow (issue 9); ``limit``: the counter's line limit."""
     logs = {}
     logs["one line, no newline"] = folder / "endless.log"
     logs["one line, no newline"].write_bytes(b"A" * size)
@@ -305,16 +319,16 @@ def hostile_logs(folder: Path, size: int) -> dict[str, Path]:
     return logs
 
 
-def bench_hostile(work: Path, size: int, runs: int) -> list[tuple[str, float, float]]:
+def bench_hostile(work: Path, size: int, runs: int, limit: int) -> list[tuple[str, float, float]]:
     """(case, seconds, ratio to a normal log of the same size) at ``size`` bytes."""
     folder = work / f"hostile-{size}"
     folder.mkdir()
     normal = normal_log(folder / "normal.log", size)
-    site = make_site(normal, folder / "site")
-    baseline = best_time(work, site, normal, runs)
+    published = make_registry(normal, folder / "outputs.json")
+    baseline = best_time(work, published, normal, runs)
     rows = [("normal log (baseline)", baseline, 1.0)]
-    for name, log in hostile_logs(folder, size).items():
-        seconds = best_time(work, site, log, runs)
+    for name, log in hostile_logs(folder, size, limit).items():
+        seconds = best_time(work, published, log, runs)
         rows.append((name, seconds, seconds / baseline))
     # A gzip bomb against a normal gzip log of the same compressed size.
     normal_gz = folder / "normal.log.gz"
@@ -326,9 +340,9 @@ def bench_hostile(work: Path, size: int, runs: int) -> list[tuple[str, float, fl
         while out.tell() < normal_gz.stat().st_size:
             out.write(compressor.compress(block))
         out.write(compressor.flush())
-    gz_baseline = best_time(work, site, normal_gz, runs)
+    gz_baseline = best_time(work, published, normal_gz, runs)
     rows.append((f"normal gzip log, {normal_gz.stat().st_size >> 10} KiB (baseline)", gz_baseline, 1.0))
-    bomb_time = best_time(work, site, bomb, runs, codes=(1,))
+    bomb_time = best_time(work, published, bomb, runs, codes=(1,))
     rows.append((f"gzip bomb, {bomb.stat().st_size >> 10} KiB (refused)", bomb_time, bomb_time / gz_baseline))
     shutil.rmtree(folder)
     return rows
@@ -345,11 +359,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-counter-"))
     try:
-        print(f"hostile inputs (issue 9): line limit {counter.MAX_LINE_BYTES} bytes, gzip limit "
-              f"{counter.MAX_GZIP_RATIO}x; best of {args.runs}, ratio to the baseline of the same size")
+        limit, ratio = counter_limits()
+        print(f"hostile inputs (issue 9): line limit {limit} bytes, gzip limit "
+              f"{ratio}x; best of {args.runs}, ratio to the baseline of the same size")
         for size in (args.hostile_mib << 20, args.hostile_mib << 21):
             print(f"{'case, ' + str(size >> 20) + ' MiB':<44} {'seconds':>8} {'ratio':>7}")
-            for name, seconds, ratio in bench_hostile(work, size, args.runs):
+            for name, seconds, ratio in bench_hostile(work, size, args.runs, limit):
                 print(f"{name:<44} {seconds:>8.2f} {ratio:>7.2f}")
         print()
         if args.hostile_only:
@@ -363,7 +378,7 @@ def main(argv=None) -> int:
         lines = sum(1 for _ in open(log, "rb"))
         ours_time, ours_peak, visitors, rerun = bench_ours(log, work, args.runs)
         print(f"counter result: {visitors}")
-        rows = [("counter.py (this repo)", ours_time, ours_peak)]
+        rows = [("counter (this repo)", ours_time, ours_peak)]
         goaccess = bench_goaccess(log, work, args.runs)
         if goaccess:
             rows.append(("goaccess " + subprocess.run([GOACCESS, "--version"], capture_output=True, text=True)
@@ -379,7 +394,7 @@ def main(argv=None) -> int:
             print(f"{name:<24} {seconds:>8.2f} {lines / seconds:>10,.0f} {peak:>6} MiB")
         if goaccess:
             print(f"ratio ours/goaccess (lines/s): {goaccess[0] / ours_time:.2f}")
-        print(f"counter.py rerun with nothing new (the every-minute case): {rerun:.2f} s")
+        print(f"counter rerun with nothing new (the every-minute case): {rerun:.2f} s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
