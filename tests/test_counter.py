@@ -679,7 +679,6 @@ def cli(*args, cwd=ROOT, env=None, python=sys.executable):
     """``python3 -m counter ARGS`` run in ``cwd`` (a folder holding counter/)."""
     environment = dict(os.environ)
     environment.pop("STATS_TOTAL_BASE", None)
-    environment.pop("PYTHONPATH", None)
     environment.update(env or {})
     return subprocess.run([python, "-m", "counter", *map(str, args)], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=60)
@@ -911,9 +910,10 @@ def real_site(tmp_path_factory):
     """The output registry of a site built by Pelican from real Markdown: two
     articles and a page.
 
-    Written here from the files the build wrote, the pages named by
-    REAL_PAGES: every page is checked to exist, and each article to show
-    the key it is counted under."""
+    The build's own (beside its cache, as cache/outputs.json is beside
+    output/), its pages checked to be REAL_PAGES' kind; while the build
+    does not write one yet, the same list written here from the files it
+    wrote. Each article shows the key it is counted under."""
     work = tmp_path_factory.mktemp("real-site")
     content = new_content(work / "content")
     for slug, header in ARTICLES.items():
@@ -922,6 +922,12 @@ def real_site(tmp_path_factory):
     site = build(content, work)
     for url in (ARTICLE_URL, OTHER_URL):
         assert site.soup(url).find(attrs={"data-views-url": url}) is not None  # the key the page shows
+    registry = work / "cache" / "outputs.json"
+    if registry.exists():
+        files = json.loads(registry.read_text(encoding="utf-8"))["files"]
+        assert {name: files[name]["kind"] for name in REAL_PAGES + ("404.html",)} == {
+            **dict.fromkeys(REAL_PAGES, "page"), "404.html": "error"}
+        return registry
     written = {path.relative_to(site.output).as_posix() for path in site.output.rglob("*") if path.is_file()}
     assert set(REAL_PAGES) <= written and "404.html" in written
     others = {name: "error" if name == "404.html" else "static" for name in written - set(REAL_PAGES)}
