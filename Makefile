@@ -27,9 +27,12 @@ help:
 	@echo "make bench      run the benchmarks"
 	@echo "make clean      remove output/ and caches"
 
-$(SITE_STAMP): requirements.txt
+# Our own code (portal/ and plugins/, see pyproject.toml) is installed in
+# editable mode: edits take effect at once and nothing touches sys.path.
+$(SITE_STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 	@touch $@
 
 $(TEST_STAMP): requirements-test.txt requirements.txt $(SITE_STAMP)
@@ -49,13 +52,13 @@ devserver: $(SITE_STAMP)
 
 # Staff tools (plugins/content_check): each problem is one `path:line: message`.
 SETTINGS ?= pelicanconf.py
-TOOLS := PYTHONPATH=plugins $(PY) -m content_check --settings $(SETTINGS)
+TOOLS := $(PY) -m content_check --settings $(SETTINGS)
 
 check: $(SITE_STAMP)
 	@$(TOOLS) check
 
 banners: $(SITE_STAMP)
-	@PYTHONPATH=plugins $(PY) -m banners --settings $(SETTINGS)
+	@$(PY) -m banners --settings $(SETTINGS)
 
 # Keep TITLE literal: a "$" in it is text, not a make variable.
 override TITLE := $(value TITLE)

@@ -6,9 +6,6 @@ reads these names, so another province's board reuses the generator by
 editing this file and its content.
 """
 
-import os
-import sys
-
 # --- The board -------------------------------------------------------------
 SITENAME = "Ban Tuyên giáo Tỉnh ủy Bình Phước"
 SITE_SUPERTITLE = "Đảng Cộng sản Việt Nam"
@@ -126,11 +123,9 @@ RSS_FEED_SUMMARY_ONLY = True
 
 # --- Theme and plugins -----------------------------------------------------------
 THEME = "theme"
-PLUGIN_PATHS = ["plugins"]
-# Our plugins share small pieces (content_check's rules, the photo pipeline,
-# the counter's atomic write); with plugins/ importable those imports work
-# whatever the order of PLUGINS. Pelican loads each plugin module only once.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugins"))
+# The plugins and their shared library (portal/) are installed in editable
+# mode (pyproject.toml, `make` does it); each stands alone, so PLUGINS may
+# name any of them in any combination.
 # Order matters where plugins share a signal: atomic_output's `finalized`
 # handler swaps the finished site in, so it comes last.
 PLUGINS = [

@@ -11,8 +11,6 @@ import pytest
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "plugins"))
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def run_pelican(content, output, settings="pelicanconf.py", cache=None, extra=(), fatal="errors"):
@@ -83,6 +81,17 @@ def published_site(tmp_path_factory, sample_cache):
     return build(ROOT / "content", workdir, cache=sample_cache, settings="publishconf.py", fatal="warnings")
 
 
+def write_settings(path, **overrides):
+    """Write a settings file at ``path``: the project's pelicanconf.py (read
+    with runpy, as publishconf.py does), then ``overrides``."""
+    lines = ["import runpy",
+             f"globals().update({{k: v for k, v in runpy.run_path({str(ROOT / 'pelicanconf.py')!r}).items() "
+             "if k.isupper()})"]
+    lines += [f"{name} = {value!r}" for name, value in overrides.items()]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Path(path)
+
+
 def write_article(folder, slug, header, body="Nội dung bài viết.\n"):
     """Write ``folder/<slug>/index.md`` from a header dict (ordered)."""
     target = Path(folder) / slug
@@ -109,9 +118,10 @@ def project_copy(root):
     times are kept so make never reinstalls. For tests that run `make`."""
     root = Path(root)
     root.mkdir(parents=True)
-    for name in ("Makefile", "pelicanconf.py", "publishconf.py", "requirements.txt", "requirements-test.txt"):
+    for name in ("Makefile", "pelicanconf.py", "publishconf.py", "pyproject.toml", "requirements.txt",
+                 "requirements-test.txt"):
         shutil.copy2(ROOT / name, root / name)
-    for name in ("plugins", "theme"):
+    for name in ("plugins", "portal", "theme"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     (root / ".venv").symlink_to(ROOT / ".venv")
     content = new_content(root / "content")

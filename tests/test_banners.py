@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 from banners.__main__ import main as banners_main
-from banners.links import is_safe_link
+from banners.links import LinkError, parse_link
 from banners.model import load_banners, slot_banners
-from conftest import ROOT, build, new_content, run_pelican, write_article
+from conftest import write_settings, ROOT, build, new_content, run_pelican, write_article
 from PIL import Image
-from vi_locale.formatting import TIMEZONE
+from portal.vietnamese import TIMEZONE
 
 SLOTS = {"lien-ket": {"title": "Liên kết website", "width": 276}, "sidebar": {"title": "", "width": 276},
          "header": {"title": "", "width": 1200}, "ban-tin": {"title": "", "width": 276}}
@@ -76,14 +76,15 @@ def test_each_rule_names_its_line(content, change, line, needle):
     "jav&#x61;script:alert(1)", "//evil.example/x", "/\\evil.example/x", "file:///etc/passwd",
 ])
 def test_unsafe_links_are_rejected(content, link):
-    assert not is_safe_link(link)
+    with pytest.raises(LinkError):
+        parse_link(link)
     found = problems_of(content, GOOD.replace("link: https://nhandan.vn", f"link: {link!r}"))
     assert any("banners.yml:4:" in p and "liên kết" in p for p in found), found
 
 
 def test_safe_links():
     for link in ("https://nhandan.vn", "http://binhphuoc.gov.vn/a?b=c", "/lien-he.html", "/tin-moi/"):
-        assert is_safe_link(link)
+        assert parse_link(link) == link
 
 
 def test_duplicate_id_end_before_start_and_missing_key(content):
@@ -226,10 +227,8 @@ def test_make_banners_table(banner_site, tmp_path, monkeypatch):
     views = tmp_path / "views.json"
     views.write_text('{"updated": "2020-09-01T10:00:00+07:00", "views": {"chuyen-huong/thu-nhat.html": 42}}')
     out = io.StringIO()
-    settings_file = tmp_path / "conf.py"
-    settings_file.write_text(
-        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom pelicanconf import *\n"
-        f"PATH = {str(banner_site)!r}\nTHEME = {str(ROOT / 'theme')!r}\nBANNERS_NOW = '2020-09-01T12:00:00'\n")
+    settings_file = write_settings(tmp_path / "conf.py", PATH=str(banner_site), THEME=str(ROOT / "theme"),
+                                   BANNERS_NOW="2020-09-01T12:00:00")
     code = banners_main(["--settings", str(settings_file), "--views", str(views)], out=out)
     text = out.getvalue()
     assert code == 0

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from banners.links import LinkError, parse_link
 from banners.model import load_banners
-from conftest import ROOT, new_content, run_pelican, write_article
+from conftest import write_settings, ROOT, new_content, run_pelican, write_article
 from PIL import Image
 
 from test_banners import GOOD, SLOTS
@@ -215,9 +215,7 @@ def site(tmp_path):
     (content / "banners.yml").write_text(SITE, encoding="utf-8")
     write_article(content / "articles", "bai", {
         "Title": "Bài", "Date": "2020-08-01 08:00", "Category": "Xây dựng Đảng", "Summary": "Lời dẫn."})
-    conf = tmp_path / "conf.py"
-    conf.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom pelicanconf import *\n"
-                    f"PATH = {str(content)!r}\nOUTPUT_PATH = {str(tmp_path / 'output')!r}\n", encoding="utf-8")
+    conf = write_settings(tmp_path / "conf.py", PATH=str(content), OUTPUT_PATH=str(tmp_path / "output"))
     return content, conf
 
 

@@ -161,7 +161,7 @@ def test_symlinked_attachment_is_refused(project, secret, target):
 def test_hard_links_to_files_outside_are_refused(project, secret, target):
     """A hard link has its real path inside content/: only the link count
     tells it may be /etc/shadow."""
-    from content_check.site import HARD_LINK
+    from portal.content_paths import HARD_LINK
 
     before = snapshot(project / "output")
     article = project / "content/articles/xay-dung-dang/hoi-nghi/index.md"
@@ -514,7 +514,7 @@ def gate_case(tmp_path, name):
     ("anh.svgz", "BAD_TYPE"), (".htaccess", "BAD_TYPE"), ("khong-duoi", "BAD_TYPE"), ("trang.xhtml", "BAD_TYPE"),
 ])
 def test_gate_rules_for_static_files(tmp_path, name, refused):
-    from source_gate import gate
+    from portal import file_gate as gate
 
     content, path = gate_case(tmp_path, name)
     reason = gate.file_refusal(str(content), str(path), gate.STATIC_TYPES)
@@ -526,7 +526,7 @@ def test_gate_rules_for_static_files(tmp_path, name, refused):
 
 
 def test_gate_walk_refuses_folders_out_and_loops(tmp_path):
-    from source_gate import gate
+    from portal import file_gate as gate
 
     content = tmp_path / "content"
     (content / "images/a").mkdir(parents=True)

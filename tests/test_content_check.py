@@ -82,7 +82,7 @@ def test_markup_cache_remembers_and_discards_an_unreadable_file(tmp_path, capsys
 
 
 def test_hazard_scans_ignore_ordinary_markup():
-    from content_check.source import markup_hazard
+    from portal.markdown_source import markup_hazard
 
     ordinary = ("Đoạn <b>đậm</b>, [liên kết](https://nhandan.vn) và [[1]](#chu-thich), "
                 "a < b, ![ảnh](anh.jpg \"Chú thích\").\n\n```\nmã\n```\n\n") * 100
@@ -93,13 +93,14 @@ def test_hazard_scans_ignore_ordinary_markup():
 
 def test_markup_problems_locates_twenty_kinds_and_sums_up_the_rest():
     """A file full of distinct payloads costs a bounded number of renders."""
+    from content_check.__main__ import site_settings
     from content_check.render import renderer
     from content_check.sanitiser import MAX_LOCATED, markup_problems
     from pelican.settings import read_settings
 
     from conftest import ROOT
 
-    render = renderer(read_settings(str(ROOT / "pelicanconf.py")))
+    render = renderer(site_settings(read_settings(str(ROOT / "pelicanconf.py"))))
     text = "Title: x\n\n" + "".join(f"Đoạn <x-{n}>chữ</x-{n}>.\n\n" for n in range(MAX_LOCATED + 5))
     found = [str(p) for p in markup_problems("a.md", text, render)]
     assert len(found) == MAX_LOCATED + 1
@@ -110,6 +111,6 @@ def test_markup_problems_locates_twenty_kinds_and_sums_up_the_rest():
 
 
 def test_a_problem_is_one_line_whatever_its_path_holds():
-    from content_check.rules import Problem
+    from portal.problems import Problem
 
     assert str(Problem("content/bai\nmoi/a\x1b[2J.md", 3, "lỗi")) == "content/bai\\x0amoi/a\\x1b[2J.md:3: lỗi"

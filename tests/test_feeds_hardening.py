@@ -9,9 +9,9 @@ import unicodedata
 import pytest
 from conftest import ROOT, Site, build, run_pelican, write_article
 from live_widgets import read_cache
-from live_widgets.feeds import (MAX_COUNT, MAX_FEED_BYTES, FeedError, parse_covid, parse_disease_sh, parse_time,
+from portal.feeds import (MAX_COUNT, MAX_FEED_BYTES, FeedError, parse_covid, parse_disease_sh, parse_time,
                                 parse_visitors, read_json)
-from live_widgets.safe_text import CONTROL, INVISIBLE, shown
+from portal.safe_text import CONTROL, INVISIBLE, shown
 
 SAMPLE_FEEDS = ROOT / "content" / "feeds"
 SEED = "xay-dung-dang/ket-qua.html"
@@ -182,7 +182,7 @@ def test_make_html_warns_once_and_keeps_the_last_good_values(widget_site, tmp_pa
     assert result.returncode == 0, result.stdout
     assert "Traceback" not in result.stdout
     assert problem_lines(result.stdout, feed) == [
-        f"{shown_path(feed)}:{line}: {message}; dùng số liệu hợp lệ lần trước (keeping the last good values). "
+        f"{shown_path(feed)}:{line}: cảnh báo: {message}; dùng số liệu hợp lệ lần trước (keeping the last good values). "
         "Hãy sửa tệp này (fix this file)."]
     assert stats_of(first) == good
     assert json.loads(first.text("feeds/visitors.json"))["total"] == 2686455
@@ -199,7 +199,7 @@ def test_a_hostile_published_copy_is_named_and_ignored(widget_site, tmp_path):
     result = run_pelican(widget_site, site.output, cache=tmp_path / "cache")
     assert result.returncode == 0 and "Traceback" not in result.stdout
     assert problem_lines(result.stdout, live) == [
-        f"{shown_path(live)}:2: JSON lồng nhau quá 16 tầng (nested deeper than 16); bản do bộ đếm ghi bị bỏ qua "
+        f"{shown_path(live)}:2: cảnh báo: JSON lồng nhau quá 16 tầng (nested deeper than 16); bản do bộ đếm ghi bị bỏ qua "
         "đến lần chạy make stats sau (the counter's published copy is ignored until make stats rewrites it)."]
     assert stats_of(site) == ["Đang online: 38", "Hôm nay: 3.357", "Lượt truy cập: 2.686.455"]
 
@@ -215,10 +215,10 @@ def test_bidi_controls_in_a_region_name_are_removed_with_a_warning(widget_site, 
     assert bulletin_of(site) == ["Bình Phước 1.234x: 1.234 người mắc."]
     assert site.soup(SEED).select_one(".widget--bulletin h2").get_text() == "Tin"
     assert problem_lines(site.log, covid) == [
-        f"{shown_path(covid)}: trường title: đã bỏ ký tự vô hình/điều khiển hướng chữ U+202E (chúng có thể làm "
+        f"{shown_path(covid)}: cảnh báo: trường title: đã bỏ ký tự vô hình/điều khiển hướng chữ U+202E (chúng có thể làm "
         "chữ số hiện ngược, “1.234” thành “432.1”); hãy xóa chúng khỏi tệp (invisible or bidi control characters "
         "removed)",
-        f"{shown_path(covid)}: trường regions[0].name: đã bỏ ký tự vô hình/điều khiển hướng chữ U+202E, U+202C, "
+        f"{shown_path(covid)}: cảnh báo: trường regions[0].name: đã bỏ ký tự vô hình/điều khiển hướng chữ U+202E, U+202C, "
         "U+200B, U+2066, U+2069, U+061C, U+200E (chúng có thể làm chữ số hiện ngược, “1.234” thành “432.1”); "
         "hãy xóa chúng khỏi tệp (invisible or bidi control characters removed)",
     ]
@@ -279,7 +279,7 @@ def test_a_feed_symlinked_outside_content_is_refused(widget_site, tmp_path, outs
     feed.symlink_to(target)
     site = build(widget_site, tmp_path)
     assert problem_lines(site.log, feed) == [
-        f"{shown_path(feed)}: tệp trỏ ra ngoài thư mục content/ (liên kết tượng trưng?) nên không được dùng "
+        f"{shown_path(feed)}: cảnh báo: tệp trỏ ra ngoài thư mục content/ (liên kết tượng trưng?) nên không được dùng "
         f"(resolves outside content/, to {os.path.realpath(target)}); tạm ẩn mục này (widget left out). "
         "Hãy sửa tệp này (fix this file)."]
     assert stats_of(site) is None
@@ -296,7 +296,7 @@ def test_a_covid_source_symlinked_outside_content_is_refused(widget_site, tmp_pa
     site = build(widget_site, tmp_path)
     covid = widget_site / "feeds" / "covid.json"
     [line] = problem_lines(site.log, covid)
-    assert line.startswith(f"{shown_path(covid)}: trường regions[1].source (disease-sh-vietnam.json): tệp trỏ ra "
+    assert line.startswith(f"{shown_path(covid)}: cảnh báo: trường regions[1].source (disease-sh-vietnam.json): tệp trỏ ra "
                            "ngoài thư mục content/")
     assert bulletin_of(site) is None and not site.exists("feeds/disease-sh-vietnam.json")
 
@@ -388,7 +388,7 @@ def test_a_feed_dated_in_the_future_is_refused(tiny_content, tmp_path):
     """A copy dated 2099 would be "newest" at every build for ever."""
     import shutil
 
-    from live_widgets.feeds import FeedError, parse_visitors
+    from portal.feeds import FeedError, parse_visitors
 
     with pytest.raises(FeedError) as raised:
         parse_visitors({"updated": "2099-01-01T00:00:00+07:00", "online": 1, "today": 1, "total": 1})

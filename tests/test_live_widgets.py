@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 from conftest import ROOT, build, run_pelican, write_article
-from live_widgets.feeds import FeedError, parse_covid, parse_disease_sh, parse_visitors, region_sentence
+from portal.feeds import FeedError, parse_covid, parse_disease_sh, parse_visitors, region_sentence
 
 SAMPLE_FEEDS = ROOT / "content" / "feeds"
 SEED = "xay-dung-dang/ket-qua-va-mot-so-kinh-nghiem-tu-dai-hoi-diem-cap-co-so.html"

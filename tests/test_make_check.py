@@ -2,11 +2,10 @@
 
 import os
 import subprocess
-import sys
 
 import pytest
-from conftest import ROOT, write_article
-from content_check.__main__ import command_check, new_article
+from conftest import write_settings, ROOT, write_article
+from content_check.__main__ import command_check, new_article, site_settings
 from content_check.sanitiser import clean, link_allowed, removals
 from content_check.site import check_site
 from pelican.settings import read_settings
@@ -29,7 +28,7 @@ def site(tmp_path, monkeypatch):
     (content / "pages").mkdir(parents=True)
     import shutil
     shutil.copytree(ROOT / "content" / "feeds", content / "feeds")  # make check reads them too
-    settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(content)})
+    settings = site_settings(read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(content)}))
     monkeypatch.chdir(tmp_path)
 
     def article(slug="dai-hoi", body="Nội dung.\n", photos=("anh.jpg",), **changes):
@@ -240,9 +239,7 @@ def test_make_article_takes_any_title_literally(tmp_path):
     """Quotes, $ and backticks in a title are text, never shell."""
     content = tmp_path / "content"
     (content / "pages").mkdir(parents=True)
-    settings = tmp_path / "conf.py"
-    settings.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom pelicanconf import *\n"
-                        f"PATH = {str(content)!r}\n", encoding="utf-8")
+    settings = write_settings(tmp_path / "conf.py", PATH=str(content))
     title = 'Hội thi "Tìm hiểu về Đảng" năm 2020 $HOME `id`'
     result = subprocess.run(["make", "-s", "article", f"TITLE={title}", "CATEGORY=Xây dựng Đảng",
                              f"SETTINGS={settings}"], cwd=ROOT, capture_output=True, text=True, encoding="utf-8")
@@ -394,7 +391,7 @@ def test_file_names_match_whatever_their_normalisation(site, tmp_path):
     NFC by the article, and the other way round, are the same file."""
     import unicodedata
 
-    from content_check.site import resolve_media_path
+    from portal.content_paths import resolve_media_path
 
     _, article, messages = site
     nfc_name, nfd_name = "ảnh-đại-hội.jpg", unicodedata.normalize("NFD", "ảnh-đại-hội.jpg")
@@ -410,7 +407,7 @@ def test_file_names_match_whatever_their_normalisation(site, tmp_path):
 
 
 def test_symlinks_out_of_content_are_refused_by_make_check(site, tmp_path):
-    from content_check.site import resolve_media_path
+    from portal.content_paths import resolve_media_path
 
     secret = tmp_path / "host-etc"
     secret.mkdir()
@@ -589,7 +586,7 @@ def test_make_check_reads_the_feeds_as_the_build_does(site):
     out = io.StringIO()
     assert command_check(settings, out) == 1
     assert out.getvalue().splitlines()[0] == (
-        "content/feeds/visitors.json:1: cảnh báo: trường online: phải là số nguyên không âm, nhận được true "
+        "content/feeds/visitors.json: cảnh báo: trường online: phải là số nguyên không âm, nhận được true "
         "(must be a non-negative integer)")
 
 

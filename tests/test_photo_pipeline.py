@@ -18,7 +18,7 @@ import zlib
 import pytest
 from PIL import Image, ImageCms, ImageDraw, ImageFile, ImageSequence
 
-from photos.pipeline import (
+from portal.images import (
     THUMB_SIZE,
     WIDTHS,
     PhotoCache,
@@ -697,7 +697,7 @@ def test_banner_errors_and_cache(tmp_path):
 
 def test_warm_run_does_not_read_unchanged_photos(tmp_path, monkeypatch):
     """Size and modification time recorded: no hashing of unchanged files."""
-    import photos.pipeline as pipeline
+    import portal.images as pipeline
 
     source = tmp_path / "a.jpg"
     Image.new("RGB", (600, 400), RED).save(source)

@@ -22,8 +22,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import ROOT, new_content, run_pelican, write_article
-import photos.pipeline as pipeline
-from photos.pipeline import (
+import portal.images as pipeline
+from portal.images import (
     JPEG_MAX,
     MANIFEST_VERSION,
     THUMB_SIZE,
@@ -428,7 +428,9 @@ def test_manifest_write_is_atomic_and_leaves_no_temp(tmp_path, monkeypatch):
 
 
 def test_temp_names_are_unique(tmp_path):
-    names = {pipeline._temp_beside(tmp_path / "manifest.json")[0].name for _ in range(50)}
+    from portal.atomic import temporary_name
+
+    names = {temporary_name(tmp_path / "manifest.json").name for _ in range(50)}
     assert len(names) == 50
 
 
@@ -702,13 +704,15 @@ def test_glue_leaves_out_an_article_whose_photo_escapes_even_past_content_check(
     (content / "a" / "index.md").write_text("Title: A\nImage: anh.jpg\n\nx\n", encoding="utf-8")
     monkeypatch.setattr(photos, "resolve_media_path",  # a naive join, as before the gate
                         lambda root, source, ref: posixpath.join("a", ref))
-    photos._caches.clear()
+    pipeline.forget_photo_caches()
     instance = SimpleNamespace(metadata={"image": "anh.jpg"}, _content="",
                                source_path=str(content / "a" / "index.md"))
-    settings = {"PATH": str(content), "CACHE_PATH": str(tmp_path / "cache"), "SITEURL": ""}
+    from portal.settings import fill_defaults
+
+    settings = fill_defaults({"PATH": str(content), "CACHE_PATH": str(tmp_path / "cache"), "SITEURL": ""})
     with caplog.at_level(logging.WARNING, logger="photos"):
         kept = photos._process([instance], settings, str(tmp_path / "output"))
-    photos._caches.clear()
+    pipeline.forget_photo_caches()
     assert kept == []
     assert [r.getMessage() for r in caplog.records] == [
         f"{os.path.relpath(content / 'a' / 'index.md')}:2: ảnh 'anh.jpg': tệp ảnh nằm ngoài thư mục "

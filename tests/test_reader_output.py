@@ -243,7 +243,7 @@ def test_title_in_search_index(title_site):
 
 
 def test_plain_text_keeps_text_and_drops_markup():
-    from news_blocks.text import html_to_text, plain_title
+    from portal.html_text import html_to_text, plain_title
 
     assert html_to_text("<p>x &lt; y và y &gt; z &amp; &quot;Q&quot;</p>") == 'x < y và y > z & "Q"'
     # a ">" inside an attribute value is not the end of the tag

@@ -12,20 +12,23 @@ ever copied.
 
 import logging
 import os
-import shutil
-import unicodedata
-from pathlib import Path
+import posixpath
 from urllib.parse import quote
 
 from pelican import signals
 from pelican.contents import Article, Page
 
-from content_check import fail_cleanly
-from content_check.rules import Problem, header_entries, list_entries, parse_header
-from content_check.site import ATTACHMENT_KINDS, real_path_inside, resolve_media_path
-from live_widgets.counter import write_atomic
+from portal.problems import fail_cleanly
+from portal.header import header_entries, list_entries, parse_header
+from portal.problems import Problem
+from portal.content_paths import ATTACHMENT_KINDS, real_path_inside, resolve_media_path
+from portal import outputs
+from portal.atomic import write_atomic
+from portal.render_stamp import render_stamp
+from portal.settings import fill_pelican_defaults
 
-from .figures import FigureExtension
+from portal.figures import FigureExtension
+from portal.vietnamese import nfc
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +37,6 @@ def attachment_entries(value):
     """``[(file, title)]`` from ``Attachments``; the title defaults to the
     file name."""
     return [(name, title or os.path.basename(name)) for name, title in list_entries(value)]
-
-
-def render_stamp(settings):
-    """Identity of everything that shapes rendered Markdown: the same stamp
-    `make check` keys its verdicts on (packages, our rendering code, the
-    MARKDOWN settings)."""
-    from content_check.markup_cache import code_stamp
-
-    return code_stamp(settings)
 
 
 def drop_stale_content_cache(cache_path, stamp):
@@ -63,7 +57,7 @@ def drop_stale_content_cache(cache_path, stamp):
             if name.endswith(("Generator", "-Readers")):
                 os.remove(os.path.join(cache_path, name))
     os.makedirs(cache_path, exist_ok=True)
-    write_atomic(Path(stamp_file), stamp.encode("utf-8"))
+    write_atomic(stamp_file, stamp.encode("utf-8"))
     return True
 
 
@@ -86,11 +80,20 @@ def url_path(relative):
     return quote(relative, safe="/")
 
 
-def attachment_target(base, slug, name):
-    """Where an attachment is saved under the output folder: ``base/slug/``
-    and the file's name in NFC (the form the article names it in), so the
-    saved name and its URL agree whatever form the disk holds."""
-    target = "/".join((base.strip("/"), str(slug), unicodedata.normalize("NFC", os.path.basename(name))))
+def page_folder(save_as):
+    """The folder an article's attachments go to, named after its own
+    address (``tin-tuc-su-kien/abc.html`` -> ``tin-tuc-su-kien/abc``): two
+    articles with one slug in two categories never share it."""
+    stem = posixpath.splitext(save_as.replace(os.sep, "/"))[0]
+    return posixpath.dirname(stem) if posixpath.basename(stem) == "index" else stem
+
+
+def attachment_target(base, folder, name):
+    """Where an attachment is saved under the output folder: ``base/folder/``
+    (see :func:`page_folder`) and the file's name in NFC (the form the
+    article names it in), so the saved name and its URL agree whatever form
+    the disk holds."""
+    target = "/".join((base.strip("/"), str(folder), nfc(os.path.basename(name))))
     if any(part in ("", ".", "..") for part in target.split("/")):
         raise AttachmentRefused(
             f"địa chỉ tệp đính kèm {target!r} không hợp lệ — kiểm tra Slug và tên tệp "
@@ -129,7 +132,7 @@ def attachment_lines(source_path):
     messages (an unreadable header gives ``{}``: the message then says line 1)."""
     try:
         with open(source_path, encoding="utf-8", errors="replace") as handle:
-            fields, _problems, _end = parse_header(unicodedata.normalize("NFC", handle.read()))
+            fields, _problems, _end = parse_header(nfc(handle.read()))
     except OSError:
         return {}
     return {name: line for line, name, _title in header_entries(fields, "attachments")}
@@ -161,7 +164,7 @@ def _attachments(instance):
         if not os.path.isfile(source):
             continue
         try:
-            target = attachment_target(settings.get("ATTACHMENTS_URL", "tai-lieu"), instance.slug, path)
+            target = attachment_target(settings["ATTACHMENTS_URL"], page_folder(instance.save_as or instance.slug), path)
             unique_target(target, instance.attachments_list, name)
         except AttachmentRefused as refused:
             _refuse(instance, lines, name, refused)
@@ -173,9 +176,9 @@ def _attachments(instance):
         })
 
 
-# Attachment files written in this build: output path -> source. Two
-# articles with one slug (in two categories) share tai-lieu/<slug>/; the
-# second file of a name must not replace the first one's.
+# Attachment files written in this build: output path -> source. Each
+# article has its own folder, but a page and an article may still meet at
+# one address; the second file of a name must not replace the first one's.
 _written = {}
 
 
@@ -196,8 +199,7 @@ def _publish(generator, content):
         except AttachmentRefused as refused:
             _refuse(content, attachment_lines(content.source_path), name, refused)
             continue
-        os.makedirs(os.path.dirname(destination), exist_ok=True)
-        shutil.copyfile(item["source"], destination)
+        outputs.registry_for(generator.output_path).copy(destination, item["source"], "attachment")
 
 
 def _forget_written(*_args):
@@ -205,6 +207,7 @@ def _forget_written(*_args):
 
 
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
     signals.initialized.connect(_add_extension)
     signals.content_object_init.connect(_attachments)
     signals.article_generator_write_article.connect(_publish)

@@ -16,6 +16,12 @@ every route into output/.
 The three folders must be real folders (or absent): a plain file, a
 symlink or a folder the build cannot replace stops the build before
 anything is written, with a message saying which path and what to do.
+
+This plugin also keeps the run's output registry (:mod:`portal.outputs`):
+it records what Pelican itself writes (pages and Atom feeds through the
+Writer's signals, static and theme files it copies), refuses to publish a
+tree holding any file that nobody recorded, and after the swap saves the
+registry to ``OUTPUT_REGISTRY`` (relative to the folder holding output/).
 """
 
 import logging
@@ -26,7 +32,10 @@ import sys
 
 from pelican import signals
 
-from content_check.rules import Problem
+from portal import outputs
+from portal.atomic import current_umask
+from portal.problems import Problem, logged_fatal
+from portal.settings import fill_pelican_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +87,6 @@ def check_folders(output_path):
             raise OutputFolderError(str(Problem(os.path.relpath(path), 1, problem)))
 
 
-def current_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def normalise_modes(top, umask):
     """Give every folder under ``top`` (itself included) 0777 and every file
     0666, less ``umask``. Symlinks are neither followed nor changed."""
@@ -118,10 +121,7 @@ def swap_in(staging, output):
 def _stop(err):
     """End the build with the message and exit status 1, no traceback."""
     print(err)
-    try:
-        logger.error("Không đăng được trang, xem dòng trên (the site was not published, see above)")
-    except RuntimeError:
-        pass  # Pelican's fatal logger raises after printing; the exit below says it
+    logged_fatal(logger.error, "Không đăng được trang, xem dòng trên (the site was not published, see above)")
     raise SystemExit(1)
 
 
@@ -151,18 +151,80 @@ def _start_run(pelican):
         check_folders(pelican.published_output_path)
         shutil.rmtree(pelican.output_path, ignore_errors=True)
         os.makedirs(pelican.output_path)
+        outputs.begin(pelican.output_path)
     except OutputFolderError as err:
         _stop(err)
     except OSError as err:
         _stop(Problem(os.path.relpath(pelican.output_path), 1, CANNOT_REPLACE.format(reason=err.strerror)))
 
 
+def page_kind(key, context):
+    """The registry kind of a file Pelican's Writer wrote (``key`` relative
+    to the output folder; the context holds the settings)."""
+    if key == context.get("NOTFOUND_SAVE_AS"):
+        return "error"
+    return "page" if key.endswith(".html") else "file"
+
+
+def _page_written(path, context):
+    registry = outputs.registry_of(path)
+    if registry:
+        content = context.get("article") or context.get("page")
+        registry.record(path, page_kind(registry.key(path), context), getattr(content, "source_path", None))
+
+
+def _feed_written(path, context, feed):
+    registry = outputs.registry_of(path)
+    if registry:
+        registry.record(path, "feed")
+
+
+_static = []
+
+
+def _remember_static(generator):
+    _static[:] = [generator]
+
+
+def record_copies(registry, settings, static_generators):
+    """Record what Pelican copied itself: the static files of content/ and
+    the theme's static folders (copied to THEME_STATIC_DIR)."""
+    for generator in static_generators:
+        for static in generator.staticfiles:
+            if static.save_as:
+                registry.record(static.save_as, "static", static.source_path)
+    for folder in settings["THEME_STATIC_PATHS"]:
+        top = os.path.join(settings["THEME"], folder)
+        for path in outputs.files_below(top):
+            copied = os.path.join(settings["THEME_STATIC_DIR"], os.path.relpath(path, top))
+            if os.path.lexists(os.path.join(registry.root, copied)):
+                registry.record(copied, "theme", path)
+
+
+UNRECORDED = ("{path}: tệp này được ghi vào trang mà không qua sổ đăng ký đầu ra; báo cho người phát triển "
+              "(written into the site without being recorded in portal.outputs: a plugin bypasses the "
+              "registry; the published site was not changed)")
+
+
+def registry_path(settings, output):
+    """``OUTPUT_REGISTRY``, relative to the folder holding output/."""
+    return os.path.join(os.path.dirname(os.path.abspath(output)), settings["OUTPUT_REGISTRY"])
+
+
 def _publish(pelican):
     output = pelican.published_output_path
+    registry = outputs.registry_for(pelican.output_path)
+    record_copies(registry, pelican.settings, _static)
+    stray = registry.unrecorded()
+    if stray:
+        for path in stray:
+            print(UNRECORDED.format(path=os.path.relpath(os.path.join(output, path))), file=sys.stderr)
+        _stop(f"{len(stray)} tệp không có trong sổ đăng ký đầu ra ({len(stray)} unrecorded output files)")
     try:
         check_folders(output)
         normalise_modes(pelican.output_path, current_umask())
         swap_in(pelican.output_path, output)
+        outputs.save(registry, registry_path(pelican.settings, output))
     except OutputFolderError as err:
         _stop(err)
     except OSError as err:
@@ -171,6 +233,10 @@ def _publish(pelican):
 
 
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
     signals.initialized.connect(_redirect)
     signals.get_generators.connect(_start_run)
+    signals.content_written.connect(_page_written)
+    signals.feed_written.connect(_feed_written)
+    signals.static_generator_finalized.connect(_remember_static)
     signals.finalized.connect(_publish)

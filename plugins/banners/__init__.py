@@ -20,11 +20,13 @@ import sys
 
 from pelican import signals
 
-from content_check import fail_cleanly
-from photos import photo_cache
-from photos.pipeline import PhotoError, publish_files
-from live_widgets.safe_text import shown
-from vi_locale.formatting import TIMEZONE, to_vn
+from portal import outputs
+from portal.checks import content_check_requested
+from portal.images import PhotoError, forget_photo_caches, photo_cache, publish_files
+from portal.problems import fail_cleanly
+from portal.safe_text import shown
+from portal.settings import fill_pelican_defaults
+from portal.vietnamese import TIMEZONE, to_vn
 
 from .model import load_banners, redirect_path, slot_banners
 
@@ -43,7 +45,7 @@ REDIRECT_PAGE = """<!DOCTYPE html>
 def build_now(settings):
     """The moment the build judges schedules by (``BANNERS_NOW`` pins it
     for tests; ISO 8601, Vietnam time if no offset)."""
-    pinned = settings.get("BANNERS_NOW")
+    pinned = settings["BANNERS_NOW"]
     if pinned:
         moment = datetime.datetime.fromisoformat(pinned)
         return to_vn(moment)
@@ -51,7 +53,7 @@ def build_now(settings):
 
 
 def banners_path(settings):
-    return os.path.join(settings["PATH"], settings.get("BANNERS_FILE", "banners.yml"))
+    return os.path.join(settings["PATH"], settings["BANNERS_FILE"])
 
 
 def _millis(moment):
@@ -94,7 +96,8 @@ def _render(generators):
         return
     now = build_now(settings)
     cache = photo_cache(settings)
-    published = []
+    published = {}  # processed file -> the banner image it was made from
+    registry = outputs.registry_for(generator.output_path)
     site = settings["SITEURL"]
     output = generator.output_path
     context_slots = {}
@@ -107,18 +110,16 @@ def _render(generators):
                 fail_cleanly(logger.error, "%s", shown(f"{os.path.relpath(banners_path(settings))}:{banner.line}: "
                                                      f"banner “{banner.id}”: {error}"))
                 continue
-            published += [image["src"], image["src2x"]]
+            published.update(dict.fromkeys((image["src"], image["src2x"]), os.path.join(settings["PATH"], banner.image)))
             href = banner.link if not banner.external else f"{site}/{redirect_path(banner)}"
             if banner.external:
-                target = os.path.join(output, redirect_path(banner))
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                with open(target, "w", encoding="utf-8") as handle:
-                    handle.write(REDIRECT_PAGE.format(url=html.escape(banner.link), title=html.escape(banner.title)))
+                registry.write(redirect_path(banner), REDIRECT_PAGE.format(
+                    url=html.escape(banner.link), title=html.escape(banner.title)), "redirect", banners_path(settings))
             rendered.append({
                 "id": banner.id, "title": banner.title, "href": href, "external": banner.external,
                 "new_tab": banner.new_tab, "width": image["width"], "height": image["height"],
-                "src": f"{site}/{settings.get('PHOTOS_URL', 'anh')}/{image['src']}",
-                "src2x": f"{site}/{settings.get('PHOTOS_URL', 'anh')}/{image['src2x']}",
+                "src": f"{site}/{settings['PHOTOS_URL']}/{image['src']}",
+                "src2x": f"{site}/{settings['PHOTOS_URL']}/{image['src2x']}",
                 "start": _millis(banner.start), "end": _millis(banner.end),
                 "hidden": banner.status(now) != "active",
             })
@@ -130,7 +131,8 @@ def _render(generators):
             "hidden": not any(not b["hidden"] for b in rendered),
             "scheduled": any(b["start"] or b["end"] for b in rendered),
         }
-    publish_files(sorted(set(published)), cache.files_dir, os.path.join(output, settings.get("PHOTOS_URL", "anh")))
+    for path in publish_files(sorted(published), cache.files_dir, os.path.join(output, settings["PHOTOS_URL"])):
+        registry.record(path, "photo", published[path.name])
     # in BANNER_SLOTS order; the header shows those whose place is "header"
     generator.context["banner_slots"] = context_slots
     unlisted = [name for name in slots if places[name] == "sidebar" and name not in sidebar]
@@ -140,5 +142,13 @@ def _render(generators):
     generator.context["banner_schedule_needed"] = any(s["scheduled"] for s in context_slots.values())
 
 
+def _check(settings):
+    """``make check``: banners.yml, judged as the build judges it."""
+    return load_banners(banners_path(settings), settings["PATH"], settings["BANNER_SLOTS"])[1]
+
+
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
+    signals.get_generators.connect(forget_photo_caches)
+    content_check_requested.connect(_check)
     signals.all_generators_finalized.connect(_render)

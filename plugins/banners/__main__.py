@@ -13,8 +13,11 @@ import unicodedata
 
 from pelican.settings import read_settings
 
-from live_widgets.feeds import FeedError, parse_views, read_json
-from live_widgets.safe_text import shown
+from portal.feeds import FeedError, parse_views, read_json
+from portal.problems import report
+from portal.safe_text import shown
+from portal.settings import fill_defaults
+from portal.vietnamese import nfc
 
 from . import banners_path, build_now
 from .model import load_banners, redirect_path, status_text
@@ -31,7 +34,7 @@ def load_views(paths):
 
 
 def _width(text):
-    return sum(0 if unicodedata.combining(c) else 1 for c in unicodedata.normalize("NFC", text))
+    return sum(0 if unicodedata.combining(c) else 1 for c in nfc(text))
 
 
 def table(rows):
@@ -52,24 +55,23 @@ def main(argv=None, out=sys.stdout):
     parser.add_argument("--settings", default="pelicanconf.py")
     parser.add_argument("--views", action="append", help="views.json to read clicks from")
     args = parser.parse_args(argv)
-    settings = read_settings(args.settings)
-    banners, problems = load_banners(banners_path(settings), settings["PATH"], settings.get("BANNER_SLOTS", {}))
-    for problem in problems:
-        print(problem, file=out)
+    settings = fill_defaults(read_settings(args.settings))
+    banners, problems = load_banners(banners_path(settings), settings["PATH"], settings["BANNER_SLOTS"])
+    status = report(problems, tool="make banners", ok=None, stream=out)
     now = build_now(settings)
-    feeds = settings.get("LIVE_FEEDS_OUTPUT", "feeds")
+    feeds = settings["LIVE_FEEDS_OUTPUT"]
     views = load_views(args.views or [
         os.path.join(settings["OUTPUT_PATH"], feeds, "views.json"),
-        os.path.join(settings["PATH"], settings.get("LIVE_FEEDS_DIR", "feeds"), "views.json"),
+        os.path.join(settings["PATH"], settings["LIVE_FEEDS_DIR"], "views.json"),
     ])
-    slots = list(settings.get("BANNER_SLOTS", {}))
+    slots = list(settings["BANNER_SLOTS"])
     rows = [("vị trí", "thứ tự", "id", "tiêu đề", "trạng thái", "lượt bấm")]
     for banner in sorted(banners, key=lambda b: (slots.index(b.slot), b.order, b.id)):
         clicks = views.get(redirect_path(banner)) if banner.external else None
         rows.append((banner.slot, banner.order, banner.id, banner.title, status_text(banner, now),
                      "—" if clicks is None else clicks))
     print(table(rows), file=out)
-    return 1 if problems else 0
+    return status
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ The result is what gets published, so what was judged is what is served.
 
 import re
 
-from live_widgets.safe_text import CONTROL, INVISIBLE, codepoints
+from portal.safe_text import CONTROL, INVISIBLE, codepoints
 
 # WHATWG URL Standard, "basic URL parser", first steps
 C0_OR_SPACE = "".join(chr(c) for c in range(0x21))
@@ -81,10 +81,3 @@ def parse_link(link):
         raise LinkError("đường dẫn trong trang phải bắt đầu bằng đúng một dấu “/” (a site path starts with one /)")
     return head + suffix
 
-
-def is_safe_link(link):
-    try:
-        parse_link(link)
-    except LinkError:
-        return False
-    return True

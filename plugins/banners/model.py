@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import yaml
 from PIL import Image
 
-from content_check.rules import Problem
-from content_check.site import MediaError, resolve_media
-from live_widgets.feeds import FeedError, read_text
-from live_widgets.safe_text import CONTROL, INVISIBLE, codepoints, shown
-from vi_locale.formatting import to_vn
+from portal.problems import Problem
+from portal.content_paths import MediaError, resolve_media
+from portal.feeds import FeedError, read_text
+from portal.safe_text import CONTROL, INVISIBLE, codepoints, shown
+from portal.vietnamese import to_vn
 
 from .links import LinkError, parse_link
 

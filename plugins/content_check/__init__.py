@@ -12,44 +12,22 @@ so a draft in progress still previews.
 
 import logging
 import os
-import sys
 
 from pelican import signals
-
 from pelican.contents import Article, Page
 from pelican.utils import slugify
 
-from .rules import SLUG, Problem
+from portal.checks import content_check_requested
+from portal.header import SLUG
+from portal.markdown_source import SourceError, read_markdown
+from portal.problems import Problem, report
+from portal.settings import fill_pelican_defaults
+
+from .render import formatted_fields, fragments, renderer
 from .sanitiser import markup_problems, message, sanitise
 from .site import MAX_SLUG, check_site
-from .source import SourceError, read_markdown
 
 logger = logging.getLogger(__name__)
-
-
-def fail_cleanly(log, message, *args):
-    """Log ``message``; when that is fatal (``--fatal``), end the build with
-    exit status 1 instead of Pelican's traceback, which would bury the
-    ``path:line: message`` lines the staff need."""
-    try:
-        log(message, *args)
-    except RuntimeError:
-        raise SystemExit(1) from None
-
-
-def report(problems, stream=None):
-    """Print every problem, then log one summary at the worst severity."""
-    stream = stream or sys.stderr
-    for problem in problems:
-        print(problem, file=stream)
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    if errors:
-        fail_cleanly(logger.error, "Nội dung có %d lỗi và %d cảnh báo, xem các dòng trên "
-                     "(%d errors, %d warnings in content)", errors, warnings, errors, warnings)
-    elif warnings:
-        fail_cleanly(logger.warning, "Nội dung có %d cảnh báo, xem các dòng trên (%d content warnings)",
-                     warnings, warnings)
 
 
 # Files whose problems are errors: in `make devserver` (not fatal) such an
@@ -90,8 +68,6 @@ def _sanitise(instance):
     error at the line where it was written, found by the same
     :func:`markup_problems` as ``make check``; the article then previews
     only as a draft (``make devserver``)."""
-    from .render import formatted_fields, fragments, renderer  # imports article_media, which imports us
-
     rendered = fragments(instance.settings, instance._content, instance.metadata)
     results = [sanitise(html) for html in rendered]
     if any(found for _, found in results):
@@ -104,15 +80,9 @@ def _sanitise(instance):
         # never a silent removal, even if the file changed since Pelican read it
         problems = problems or [Problem(path, 1, message(found[0]), found[0].severity)
                                 for _, found in results if found][:1]
-        for problem in problems:
-            print(problem, file=sys.stderr)
         if any(p.severity == "error" for p in problems):
             instance.status = "draft"
-            fail_cleanly(logger.error, "%s: nội dung HTML bị loại bỏ, xem các dòng trên "
-                         "(unsafe or unsupported HTML removed)", path)
-        else:
-            fail_cleanly(logger.warning, "%s: định dạng HTML dán vào đã được bỏ, xem các dòng trên "
-                         "(presentational HTML removed)", path)
+        report(problems, subject=(f"{path}: HTML", f"{path}: HTML"))
     if instance._content is not None:
         instance._content = results[0][0]
     for name, (cleaned, _) in zip(formatted_fields(instance.settings), results[1:]):
@@ -122,7 +92,14 @@ def _sanitise(instance):
         instance._summary = instance.metadata["summary"]
 
 
+def _check_content(settings):
+    """``make check``: the whole content tree, rendered as the build renders it."""
+    return check_site(settings)
+
+
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
+    content_check_requested.connect(_check_content)
     # article_generator_init is sent once per build, before anything is read
     # (article_generator_preread would be once per article).
     signals.article_generator_init.connect(_check)

@@ -3,23 +3,25 @@
     python -m content_check check [--settings pelicanconf.py]
     python -m content_check new --title "..." --category "..." [--settings ...]
 
-Run from the project folder with ``plugins`` on PYTHONPATH (the Makefile
-does both).
+Run from the project folder (the Makefile does), with the project installed
+in the virtual environment (``pip install -e .``, the Makefile does that too).
 """
 
 import argparse
 import datetime
-import fnmatch
 import os
 import sys
 import unicodedata
 
+from pelican import Pelican
 from pelican.settings import read_settings
 
-from vi_locale.formatting import TIMEZONE
+from portal.checks import requested_problems
+from portal.problems import report
+from portal.settings import fill_defaults
+from portal.vietnamese import TIMEZONE
 
-from .rules import Problem
-from .site import check_site, read_documents, slug_of
+from .site import read_documents, slug_of
 
 TEMPLATE = """Title: {title}
 Date: {date}
@@ -39,45 +41,18 @@ Viết nội dung bài ở đây. Xem hướng dẫn trong content/README.md.
 """
 
 
+def site_settings(settings):
+    """``settings`` as the build has them: Pelican started with the site's
+    PLUGINS, so each plugin has filled its defaults and added what it adds
+    at ``initialized`` (the figures extension), and each plugin's checks
+    are connected to :data:`portal.checks.content_check_requested`."""
+    Pelican(settings)
+    return settings
+
+
 def command_check(settings, out=sys.stdout):
-    problems = check_site(settings)
-    try:
-        from banners import banners_path
-        from banners.model import load_banners
-    except ImportError:  # a site without the banners plugin
-        pass
-    else:
-        problems += load_banners(banners_path(settings), settings["PATH"], settings.get("BANNER_SLOTS", {}))[1]
-    problems += static_problems(settings)
-    try:
-        from live_widgets import feed_problems
-    except ImportError:  # a site without live widgets
-        pass
-    else:
-        feeds = os.path.join(settings["PATH"], settings.get("LIVE_FEEDS_DIR", "feeds"))
-        problems += feed_problems(feeds, settings["PATH"])
-    for problem in sorted(problems):
-        print(problem, file=out)
-    errors = sum(p.severity == "error" for p in problems)
-    if problems:
-        print(f"make check: {errors} lỗi, {len(problems) - errors} cảnh báo "
-              f"({errors} errors, {len(problems) - errors} warnings)", file=out)
-        return 1
-    print("make check: nội dung hợp lệ (content OK)", file=out)
-    return 0
-
-
-def static_problems(settings):
-    """What the build's gate (plugins/source_gate) would refuse in the static
-    folders and template pages: `make check` and the build agree."""
-    try:
-        from source_gate.gate import static_refusals
-    except ImportError:  # a site without the gate
-        return []
-    ignores = settings["IGNORE_FILES"]
-    found = static_refusals(settings["PATH"], settings["STATIC_PATHS"], settings.get("TEMPLATE_PAGES", {}),
-                            lambda name: any(fnmatch.fnmatch(name, i) for i in ignores))
-    return [Problem(os.path.relpath(path), 1, refusal) for path, refusal in found]
+    """Every plugin's checks (content, banners, feeds, static folders), one report."""
+    return report(requested_problems(site_settings(settings)), tool="make check", stream=out)
 
 
 def new_article(settings, title, category, now=None):
@@ -85,7 +60,7 @@ def new_article(settings, title, category, now=None):
     for the staff when the category is unknown or the slug is taken."""
     title = unicodedata.normalize("NFC", " ".join(title.split()))
     category = unicodedata.normalize("NFC", category.strip())
-    categories = [unicodedata.normalize("NFC", c) for c in settings.get("MENU_CATEGORIES", [])]
+    categories = [unicodedata.normalize("NFC", c) for c in settings["MENU_CATEGORIES"]]
     if not title:
         raise ValueError("Thiếu tiêu đề: make article TITLE=\"...\" CATEGORY=\"...\" (missing TITLE)")
     if category not in categories:
@@ -121,7 +96,7 @@ def main(argv=None):
     new.add_argument("--title", required=True)
     new.add_argument("--category", required=True)
     args = parser.parse_args(argv)
-    settings = read_settings(args.settings)
+    settings = fill_defaults(read_settings(args.settings))
     if args.command == "check":
         return command_check(settings)
     try:

@@ -9,7 +9,6 @@ link is safe is decided on the rendered HTML by the sanitiser
 """
 
 import bisect
-import html
 import re
 
 INLINE = re.compile(
@@ -24,16 +23,6 @@ HTML_ATTRIBUTE = re.compile(
     r"\b(?:href|src)\s*=\s*(?:\"(?P<dq>[^\"<>]*)\"|'(?P<sq>[^'<>]*)'|(?P<bare>[^\s\"'<>]+))", re.I)
 FENCE = re.compile(r"^[ ]{0,3}(```|~~~).*?^[ ]{0,3}\1", re.M | re.S)
 SAFE_SCHEMES = {"http", "https", "mailto", "tel"}
-_INVISIBLE = re.compile(r"[\s\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]+")
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
-
-
-def url_scheme(url):
-    """The scheme a browser would see: entities decoded, whitespace and
-    control characters dropped, lower case (``JaVa&#x73;cript :`` → ``javascript``)."""
-    cleaned = _INVISIBLE.sub("", html.unescape(html.unescape(url))).lower()
-    match = _SCHEME.match(cleaned)
-    return match.group(1) if match else None
 
 
 def find_links(text, first_line=1):

@@ -10,37 +10,14 @@ atomically with only the entries this run used; an unreadable one is
 discarded with a warning.
 """
 
-import glob
 import hashlib
 import json
 import os
 import sys
-import tempfile
+
+from portal.atomic import write_atomic
 
 FILE = "content-check-markup.json"
-
-
-def code_stamp(settings):
-    """Identity of everything that shapes the rendered fragments."""
-    from importlib.metadata import version
-
-    import article_media.figures
-    import vi_locale
-
-    digest = hashlib.sha256()
-    for package in ("markdown", "nh3", "pygments", "pelican"):
-        digest.update(f"{package}={version(package)};".encode())
-    # every module of this package (the sanitiser's link rules live in
-    # links.py, its source limits in source.py...), the figures and the reader
-    ours = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "*.py")))
-    for path in ours + [article_media.figures.__file__, vi_locale.__file__]:
-        with open(path, "rb") as handle:
-            digest.update(handle.read())
-    markdown = settings.get("MARKDOWN", {})
-    names = sorted(e if isinstance(e, str) else type(e).__name__ for e in markdown.get("extensions", []))
-    digest.update(json.dumps([names, markdown.get("extension_configs", {}), markdown.get("output_format"),
-                              list(settings.get("FORMATTED_FIELDS", []))], sort_keys=True, default=str).encode())
-    return digest.hexdigest()
 
 
 class MarkupCache:
@@ -93,16 +70,8 @@ class MarkupCache:
     def save(self):
         if not self.path or self.new == self.old:
             return
-        folder = os.path.dirname(self.path)
-        temporary = None
         try:
-            os.makedirs(folder, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".markup-", suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"stamp": self.stamp, "entries": self.new}, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            write_atomic(self.path, json.dumps({"stamp": self.stamp, "entries": self.new}).encode("utf-8"))
         except OSError:  # a cache that cannot be written only costs time next run
-            if temporary and os.path.exists(temporary):
-                os.remove(temporary)
+            pass

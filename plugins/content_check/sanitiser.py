@@ -20,8 +20,10 @@ from html.parser import HTMLParser
 import nh3
 from pygments.token import STANDARD_TYPES
 
-from .links import SAFE_SCHEMES, url_scheme
-from .rules import Problem
+from portal.content_paths import url_scheme
+
+from .links import SAFE_SCHEMES
+from portal.problems import Problem
 
 TAGS = frozenset({
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "b", "i", "sub", "sup", "abbr",

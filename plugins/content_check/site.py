@@ -7,32 +7,29 @@ import fnmatch
 import functools
 import multiprocessing
 import os
-import posixpath
 import re
-import stat
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from pelican.utils import slugify
 
-from .links import find_links, url_scheme
+from portal.content_paths import (ATTACHMENT_TYPES, PHOTO_TYPES, SYMLINKED_SOURCE, MediaError, is_local_reference,
+                                  on_disk_name, real_path_inside, resolve_media, resolve_media_path, site_file,
+                                  url_scheme)
+from portal.file_gate import file_refusal, walk
+from portal.header import header_entries, parse_header
+from portal.markdown_source import SourceError, read_markdown
+from portal.problems import Problem
+
+from portal.render_stamp import render_stamp
+from portal.vietnamese import nfc
+
+from .links import find_links
+from .markup_cache import MarkupCache
 from .render import renderer
-from .rules import Problem, check_header, header_entries, parse_header
+from .rules import check_header
 from .sanitiser import markup_problems
-from .source import SourceError, read_markdown
-
-PHOTO_TYPES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff"}
-# Attachment types and how readers see them named ("PDF, 1,2 MB").
-ATTACHMENT_KINDS = {
-    ".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".odt": "Văn bản ODT", ".rtf": "RTF",
-    ".xls": "Excel", ".xlsx": "Excel", ".ods": "Bảng tính ODS", ".csv": "CSV",
-    ".ppt": "PowerPoint", ".pptx": "PowerPoint", ".odp": "Trình chiếu ODP", ".txt": "Văn bản",
-    ".zip": "ZIP", ".rar": "RAR", ".7z": "7z", ".mp3": "Âm thanh MP3", ".mp4": "Video MP4",
-}
-ATTACHMENT_TYPES = frozenset(ATTACHMENT_KINDS)
-
 
 @dataclass
 class Document:
@@ -63,126 +60,13 @@ class Document:
         return self.fields.get(key, (1, ""))[0]
 
 
-def is_local_reference(url):
-    """``photo.jpg``, ``../x.png``: a file of the content tree, written
-    relative to the article (not a URL, a site path, an anchor or ``{static}``)."""
-    return bool(url) and url_scheme(url) is None and not url.startswith(("/", "#", "{"))
-
-
-def real_path_inside(content_root, path):
-    """Whether ``path`` (absolute, or relative to the working folder) still
-    lies inside ``content_root`` once every symlink is resolved. Git carries
-    symlinks, so a pulled ``content/`` may point at ``/etc``; every file the
-    build reads from ``content/`` must pass this before it is opened."""
-    root = os.path.realpath(content_root)
-    real = os.path.realpath(path)
-    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-
-class MediaError(ValueError):
-    """Why a file named by an article cannot be used (``reason``: a
-    sentence for the staff, Vietnamese then English)."""
-
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
-
-
-OUTSIDE = ("chỉ dùng tệp nằm trong thư mục content/, ghi đường dẫn tương đối so với bài viết "
-           "(path must stay inside content/)")
-SYMLINK = ("là liên kết tượng trưng (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó "
-           "bằng chính tệp đó (a symlink leading outside content/, to {target}: replace it with the file itself)")
-
-
-HARD_LINK = ("là liên kết cứng (hard link) tới một tệp có thể nằm ngoài thư mục content/; hãy chép chính "
-             "tệp vào đây (cp, không dùng ln) (a hard link, possibly to a file outside content/: copy the "
-             "file itself; nothing of it is published)")
-
-
-def hard_linked(path):
-    """Whether ``path`` is a regular file with another name somewhere: a
-    hard link to ``/etc/shadow`` has a real path inside content/, so only
-    the link count tells. Nothing in a content tree needs one."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return False
-    return stat.S_ISREG(info.st_mode) and info.st_nlink > 1
-
-
-# A file of content/ whose real path leaves it; plugins/source_gate says the same.
-SYMLINKED_SOURCE = ("là liên kết (symlink) trỏ ra ngoài thư mục content/, tới {target}; hãy thay nó bằng "
-                    "chính tệp đó hoặc xóa nó (a symlink leading outside content/, to {target}: replace it "
-                    "with the file itself or remove it; nothing of it is published)")
-
-
-def _on_disk(root, relative):
-    """``relative`` (under ``root``) as it is spelled on disk: the same name
-    in NFC or NFD is the same file (macOS and some Windows tools store NFD;
-    staff type NFC). Unchanged when nothing matches."""
-    if os.path.lexists(os.path.join(root, relative)):
-        return relative
-    parts = []
-    for part in relative.split("/"):
-        folder = os.path.join(root, *parts)
-        if not os.path.lexists(os.path.join(folder, part)):
-            wanted = unicodedata.normalize("NFC", part)
-            try:
-                names = sorted(os.listdir(folder))
-            except OSError:
-                return relative
-            part = next((n for n in names if unicodedata.normalize("NFC", n) == wanted), part)
-        parts.append(part)
-    return "/".join(parts)
-
-
-def resolve_media(content_root, source_path, reference):
-    """``reference`` (relative to the article's folder) as the path, relative
-    to ``content_root`` and spelled as on disk, of a file inside
-    ``content_root``; raises :class:`MediaError` when it is absolute, leaves
-    ``content_root``, or is a symlink whose real path does."""
-    if not reference or reference.startswith(("/", "\\")) or os.path.isabs(reference) or ":" in reference[:3]:
-        raise MediaError(OUTSIDE)
-    folder = os.path.dirname(os.path.relpath(source_path, content_root)).replace(os.sep, "/")
-    joined = posixpath.normpath(posixpath.join(folder, reference.replace("\\", "/")))
-    if joined == ".." or joined.startswith("../"):
-        raise MediaError(OUTSIDE)
-    joined = _on_disk(content_root, joined)
-    path = os.path.join(content_root, joined)
-    if not real_path_inside(content_root, path):
-        raise MediaError(SYMLINK.format(target=os.path.realpath(path)))
-    if hard_linked(path):
-        raise MediaError(HARD_LINK)
-    return joined
-
-
-def resolve_media_path(content_root, source_path, reference):
-    """:func:`resolve_media`, or ``None`` when the file may not be used
-    (photos, attachments and banners skip it; ``make check`` says why)."""
-    try:
-        return resolve_media(content_root, source_path, reference)
-    except MediaError:
-        return None
-
-
-def site_file(content_root, relative):
-    """Whether ``relative`` names a file of the content tree whose real path
-    stays inside it (a link to a symlinked ``/etc/passwd`` leads nowhere)."""
-    path = os.path.join(content_root, relative)
-    return os.path.isfile(path) and real_path_inside(content_root, path)
-
-
 def markdown_files(root, folders, ignores=(), excludes=()):
     """``(path, refusal)`` for every Markdown file of ``folders``, found as
-    the build finds them: through the build's gate (plugins/source_gate:
-    folder symlinks followed only inside content/) when it is installed,
-    with its words for what it refuses, skipping what Pelican skips
-    (``IGNORE_FILES`` names, ``*_EXCLUDES`` folders); ``refusal`` is None
-    for a file that may be read."""
-    try:
-        from source_gate.gate import file_refusal, walk
-    except ImportError:  # a site without the gate: symlinks out are still refused
-        file_refusal = walk = None
+    the build finds them: through the gate's rules (portal.file_gate, which
+    plugins/source_gate applies to Pelican's file lists: folder symlinks
+    followed only inside content/), with its words for what it refuses,
+    skipping what Pelican skips (``IGNORE_FILES`` names, ``*_EXCLUDES``
+    folders); ``refusal`` is None for a file that may be read."""
 
     def ignored(name):
         return any(fnmatch.fnmatch(name, pattern) for pattern in ignores)
@@ -192,9 +76,6 @@ def markdown_files(root, folders, ignores=(), excludes=()):
     for folder in folders:
         top = os.path.join(root, folder)
         if not os.path.isdir(top):
-            continue
-        if walk is None:
-            found += [(os.path.join(d, n), None) for d, _, names in os.walk(top) for n in names]
             continue
         for path, refusal in walk(root, top, excluded, ignored):
             if refusal or path.endswith(".md"):
@@ -216,10 +97,10 @@ def read_documents(settings, problems=None, refusals=True):
     with ``refusals``: in the build, Pelican's file lists are gated by
     plugins/source_gate, which reports it)."""
     root = settings["PATH"]
-    categories = [unicodedata.normalize("NFC", c) for c in settings.get("MENU_CATEGORIES", [])]
+    categories = [nfc(c) for c in settings["MENU_CATEGORIES"]]
     documents = []
     for kind, key in (("article", "ARTICLE"), ("page", "PAGE")):
-        for source, refusal in markdown_files(root, settings[f"{key}_PATHS"], settings.get("IGNORE_FILES", ()),
+        for source, refusal in markdown_files(root, settings[f"{key}_PATHS"], settings["IGNORE_FILES"],
                                               settings.get(f"{key}_EXCLUDES", ())):
             path = os.path.relpath(source)
             try:
@@ -227,7 +108,7 @@ def read_documents(settings, problems=None, refusals=True):
                     if not refusals:
                         continue
                     raise SourceError(Problem(path, 1, refusal))
-                text = unicodedata.normalize("NFC", read_markdown(source, path))
+                text = nfc(read_markdown(source, path))
             except SourceError as error:
                 if problems is not None:
                     problems.append(error.problem)
@@ -241,7 +122,7 @@ def read_documents(settings, problems=None, refusals=True):
 
 
 def slug_of(text, settings):
-    return _slug(text, tuple(map(tuple, settings.get("SLUG_REGEX_SUBSTITUTIONS", []))))
+    return _slug(text, tuple(map(tuple, settings["SLUG_REGEX_SUBSTITUTIONS"])))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -381,7 +262,7 @@ def check_links(document, settings, known_urls, drafts=frozenset()):
     """Site links that lead nowhere (unsafe schemes are the sanitiser's:
     :func:`markup_problems`)."""
     problems = []
-    own = [u.rstrip("/") + "/" for u in (settings.get("PUBLIC_URL"), settings.get("SITEURL")) if u]
+    own = [u.rstrip("/") + "/" for u in (settings["PUBLIC_URL"], settings["SITEURL"]) if u]
     for line, kind, url, _text, _title in document.all_links:
         if indicator_problem(url, settings):
             problems.append(_problem(document, line, indicator_problem(url, settings), "error"))
@@ -402,7 +283,7 @@ def check_links(document, settings, known_urls, drafts=frozenset()):
         if target.startswith("{filename}") or target.startswith("{static}"):
             reference = target.split("}", 1)[1].split("#")[0]
             if reference.startswith("/"):
-                path = _on_disk(settings["PATH"], reference.lstrip("/"))
+                path = on_disk_name(settings["PATH"], reference.lstrip("/"))
             else:
                 path = resolve_media_path(settings["PATH"], document.source, reference)
             if not path or not site_file(settings["PATH"], path):
@@ -423,7 +304,7 @@ def check_links(document, settings, known_urls, drafts=frozenset()):
         path = target.split("#")[0].split("?")[0].lstrip("/")
         if path in known_urls or path.rstrip("/") + "/" in known_urls:
             continue
-        if site_file(settings["PATH"], _on_disk(settings["PATH"], path)):
+        if site_file(settings["PATH"], on_disk_name(settings["PATH"], path)):
             continue
         problems.append(_problem(document, line, (
             f"liên kết tới trang không tồn tại {url!r}: kiểm tra lại địa chỉ (link to a page that does not exist)"
@@ -432,7 +313,7 @@ def check_links(document, settings, known_urls, drafts=frozenset()):
 
 
 def site_urls(documents, settings):
-    urls = {"", "index.html", settings.get("ARCHIVES_URL", ""), "sitemap.xml", "robots.txt", "404.html", "tim-kiem/"}
+    urls = {"", "index.html", settings["ARCHIVES_URL"], "sitemap.xml", "robots.txt", "404.html", "tim-kiem/"}
     for document in documents:
         if document.url and document.value("status").lower() != "draft":
             urls.add(document.url)
@@ -509,11 +390,8 @@ def check_site(settings, documents=None, build=False):
               "sitemap.xml": "sơ đồ trang (sitemap)", "robots.txt": "robots.txt"}
     cache = render_text = None
     if not build:
-        from .markup_cache import MarkupCache, code_stamp
-        from .render import markdown_settings
-
         render_text = renderer(settings)
-        cache = MarkupCache(settings.get("CACHE_PATH"), code_stamp(markdown_settings(settings)))
+        cache = MarkupCache(settings["CACHE_PATH"], render_stamp(settings))
         _render_missing(documents, settings, cache)
     for document in documents:
         problems.extend(document.problems)

@@ -16,15 +16,16 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
 from pelican import signals
 
-from content_check import fail_cleanly
-
-from .counter import write_atomic
-from .feeds import FeedError, parse_covid, parse_time, parse_views, parse_visitors, read_json, region_sentence
-from .safe_text import codepoints, shown
+from portal import outputs
+from portal.atomic import write_atomic
+from portal.checks import content_check_requested
+from portal.problems import Problem, report
+from portal.settings import fill_pelican_defaults
+from portal.feeds import FeedError, parse_covid, parse_time, parse_views, parse_visitors, read_json, region_sentence
+from portal.safe_text import codepoints, shown
 
 logger = logging.getLogger(__name__)
 
@@ -54,19 +55,18 @@ def load_feed(name, folder, root=None, notes=None):
     return raw, sources, parse_feed(name, raw, read)
 
 
-def feed_problem(path, error, consequence):
-    """One ``path:line: message`` (or ``path: trường x: message``) line,
-    with anything the file brought made printable."""
-    where = f"{os.path.relpath(path)}:{error.line}:" if error.line else f"{os.path.relpath(path)}:"
-    field = f" trường {error.field}:" if error.field else ""
-    return shown(f"{where}{field} {error.message}; {consequence}")
+def feed_problem(path, error, consequence=None):
+    """The warning for one feed: ``path:line: message`` (or ``path:
+    trường x: message``), then what the build does about it; anything the
+    file brought made printable."""
+    field = f"trường {error.field}: " if error.field else ""
+    message = f"{field}{error.message}" + (f"; {consequence}" if consequence else "")
+    return Problem(shown(os.path.relpath(path)), error.line or 0, shown(message), "warning")
 
 
 def feed_problems(folder, root):
     """What the build would warn about the feeds of ``folder`` (content/feeds),
     as ``Problem`` s for `make check`: the same reading and the same words."""
-    from content_check.rules import Problem
-
     problems = []
     for name, filename in FEED_FILES.items():
         path = os.path.join(folder, filename)
@@ -74,20 +74,16 @@ def feed_problems(folder, root):
         try:
             load_feed(name, folder, root, notes)
         except FeedError as error:
-            field = f"trường {error.field}: " if error.field else ""
-            problems.append(Problem(shown(os.path.relpath(path)), error.line or 1,
-                                    shown(f"{field}{error.message}"), "warning"))
-        for note in notes:
-            problems.append(Problem(shown(os.path.relpath(note[0])), 1,
-                                    invisible_note(*note).split(": ", 1)[1], "warning"))
+            problems.append(feed_problem(path, error))
+        problems += [invisible_note(*note) for note in notes]
     return problems
 
 
 def invisible_note(path, field, removed):
-    return shown(
-        f"{os.path.relpath(path)}: trường {field}: đã bỏ ký tự vô hình/điều khiển hướng chữ {codepoints(removed)} "
+    return Problem(shown(os.path.relpath(path)), 0, shown(
+        f"trường {field}: đã bỏ ký tự vô hình/điều khiển hướng chữ {codepoints(removed)} "
         "(chúng có thể làm chữ số hiện ngược, “1.234” thành “432.1”); hãy xóa chúng khỏi tệp "
-        "(invisible or bidi control characters removed)")
+        "(invisible or bidi control characters removed)"), "warning")
 
 
 def _updated(raw):
@@ -136,7 +132,7 @@ def read_cache(cache_file):
             raise FeedError(None, "không phải đối tượng JSON (not an object)")
         for name, entry in data.items():
             _cached_value(name, entry)
-    except FeedError as error:
+    except FeedError as error:  # printed, never fatal: the cache mends itself
         print(feed_problem(cache_file, error, CACHE_PROBLEM), file=sys.stderr)
         return {}
     return data
@@ -161,7 +157,7 @@ def load_all(folder, cache_file, live_folder=None, root=None):
     in ``content/feeds``. Files of ``folder`` must resolve inside ``root``
     (``content/``), those of ``live_folder`` inside it."""
     last_good = read_cache(cache_file)
-    values, published = {}, {}
+    values, published, problems = {}, {}, []
     for name, filename in FEED_FILES.items():
         notes, errors, live_errors = [], [], []
         fresh = _attempt(name, folder, root or folder, notes, errors)
@@ -172,13 +168,11 @@ def load_all(folder, cache_file, live_folder=None, root=None):
         for path, error in errors:
             fallback = "dùng số liệu hợp lệ lần trước (keeping the last good values)" \
                 if live or name in last_good else "tạm ẩn mục này (widget left out)"
-            fail_cleanly(logger.warning, "%s. Hãy sửa tệp này (fix this file).", feed_problem(path, error, fallback))
+            problems.append(feed_problem(path, error, f"{fallback}. Hãy sửa tệp này (fix this file)."))
         for path, error in live_errors:
-            fail_cleanly(logger.warning, "%s.", feed_problem(
-                path, error, "bản do bộ đếm ghi bị bỏ qua đến lần chạy make stats sau "
-                             "(the counter's published copy is ignored until make stats rewrites it)"))
-        for note in notes:
-            fail_cleanly(logger.warning, "%s", invisible_note(*note))
+            problems.append(feed_problem(path, error, "bản do bộ đếm ghi bị bỏ qua đến lần chạy make stats sau "
+                                         "(the counter's published copy is ignored until make stats rewrites it)."))
+        problems += [invisible_note(*note) for note in notes]
         if chosen is None and name in last_good:
             entry = last_good[name]
             chosen = entry["raw"], entry.get("sources", {}), _cached_value(name, entry)
@@ -189,9 +183,11 @@ def load_all(folder, cache_file, live_folder=None, root=None):
         last_good[name] = {"raw": raw, "sources": sources}
         published[filename] = raw
         published.update(sources)
+    # warnings: `make publish` (--fatal warnings) stops here, every one named
+    report(problems, subject=("Dữ liệu trực tiếp", "live feeds"))
     try:
         os.makedirs(os.path.dirname(cache_file) or ".", exist_ok=True)
-        write_atomic(Path(cache_file), json.dumps(last_good, ensure_ascii=False).encode("utf-8"))
+        write_atomic(cache_file, json.dumps(last_good, ensure_ascii=False).encode("utf-8"))
     except OSError as error:  # e.g. a folder where the cache should be: the pages are still right
         print(shown(f"{os.path.relpath(cache_file)}: cảnh báo: không ghi được bộ nhớ đệm: {error.strerror} "
                     "(cannot write the cache)"), file=sys.stderr)
@@ -201,9 +197,9 @@ def load_all(folder, cache_file, live_folder=None, root=None):
 def _render(generators):
     generator = generators[0]
     settings = generator.settings
-    folder = os.path.join(settings["PATH"], settings.get("LIVE_FEEDS_DIR", "feeds"))
+    folder = os.path.join(settings["PATH"], settings["LIVE_FEEDS_DIR"])
     cache_file = os.path.join(settings["CACHE_PATH"], "live-widgets.json")
-    live_folder = os.path.join(settings["OUTPUT_PATH"], settings.get("LIVE_FEEDS_OUTPUT", "feeds"))
+    live_folder = os.path.join(settings["OUTPUT_PATH"], settings["LIVE_FEEDS_OUTPUT"])
     values, published = load_all(folder, cache_file, live_folder, root=settings["PATH"])
 
     covid = values["covid"]
@@ -216,12 +212,18 @@ def _render(generators):
             if article.url in views:
                 article.views = views[article.url]
 
-    target = os.path.join(generator.output_path, settings.get("LIVE_FEEDS_OUTPUT", "feeds"))
-    os.makedirs(target, exist_ok=True)
+    registry = outputs.registry_for(generator.output_path)
     for filename, raw in published.items():
-        with open(os.path.join(target, filename), "w", encoding="utf-8") as handle:
-            json.dump(raw, handle, ensure_ascii=False, separators=(",", ":"))
+        registry.write(os.path.join(settings["LIVE_FEEDS_OUTPUT"], filename),
+                       json.dumps(raw, ensure_ascii=False, separators=(",", ":")), "feed", os.path.join(folder, filename))
+
+
+def _check(settings):
+    """``make check``: the feeds, read as the build reads them."""
+    return feed_problems(os.path.join(settings["PATH"], settings["LIVE_FEEDS_DIR"]), settings["PATH"])
 
 
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
     signals.all_generators_finalized.connect(_render)
+    content_check_requested.connect(_check)

@@ -17,10 +17,11 @@ from urllib.parse import quote
 
 from pelican import signals
 
-from content_check.rules import parse_bool
+from portal.header import parse_bool
+from portal.html_text import html_to_text
+from portal.settings import fill_pelican_defaults
 
 from .feeds import plain_title_writer
-from .text import html_to_text
 
 
 def order_categories(categories, menu):
@@ -82,21 +83,21 @@ def _finalize(generator):
     by_category = {}
     for article in articles:
         by_category.setdefault(article.category, []).append(article)
-    count = settings.get("RELATED_ARTICLES", 6)
+    count = settings["RELATED_ARTICLES"]
     for category, members in by_category.items():
         for article in members:
             article.related = related_articles(members, article, count)
     for article in getattr(generator, "hidden_articles", []):
         # Not among its category's articles: the newest of them instead.
         article.related = by_category.get(article.category, [])[:count]
-    categories = order_categories(by_category, settings.get("MENU_CATEGORIES", []))
+    categories = order_categories(by_category, settings["MENU_CATEGORIES"])
     featured = featured_article(articles)
-    size = settings.get("HOME_BLOCK_SIZE", 5)
+    size = settings["HOME_BLOCK_SIZE"]
     generator.context.update(
         menu_categories=categories,
         featured_article=featured,
         latest_articles=[a for a in articles if a is not featured][
-            : settings.get("HOME_LATEST_SIZE", 8)
+            : settings["HOME_LATEST_SIZE"]
         ],
         home_blocks=[(c, by_category[c][:size]) for c in categories],
         archive_years=sorted({a.date.year for a in articles}, reverse=True),  # search filter
@@ -109,7 +110,7 @@ def _finalize(generator):
 
 def _menu_pages(generator):
     _encode_urls(generator)
-    wanted = generator.settings.get("MENU_PAGES", [])
+    wanted = generator.settings["MENU_PAGES"]
     by_slug = {p.slug: p for p in generator.pages}
     generator.context["menu_pages"] = [by_slug[s] for s in wanted if s in by_slug]
 
@@ -119,6 +120,7 @@ def _add_filters(generator):
 
 
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
     signals.generator_init.connect(_add_filters)
     signals.get_writer.connect(plain_title_writer)
     signals.article_generator_finalized.connect(_finalize)

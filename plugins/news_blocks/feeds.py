@@ -9,7 +9,7 @@ feed code and only puts the plain title back.
 
 from pelican.writers import Writer
 
-from .text import plain_title
+from portal.html_text import plain_title
 
 
 class PlainTitleWriter(Writer):

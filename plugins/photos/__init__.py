@@ -19,14 +19,17 @@ status 1 (no traceback) before anything is published.
 
 import logging
 import os
-import unicodedata
 
 from pelican import signals
-from content_check.rules import list_entries
-from content_check.site import is_local_reference, resolve_media_path
+from portal.header import list_entries
+from portal.content_paths import is_local_reference, resolve_media_path
 
-from .html import ARTICLE_SIZES, body_image_sources, picture_html, replace_images
-from .pipeline import PhotoCache, PhotoError, publish_files
+from portal.picture_html import ARTICLE_SIZES, body_image_sources, picture_html, replace_images
+from portal import outputs
+from portal.images import PhotoError, forget_photo_caches, photo_cache, publish_files
+from portal.problems import logged_fatal
+from portal.settings import fill_pelican_defaults
+from portal.vietnamese import nfc
 
 logger = logging.getLogger(__name__)
 
@@ -58,31 +61,6 @@ class PhotoView:
         return picture_html(self.photo, self.prefix, "", lazy=True, thumb=True)
 
 
-_caches = {}
-
-
-def _cache_warning(message):
-    """Log a damaged-cache warning without failing the build.
-
-    A cache that could not be read is discarded and rebuilt, which heals
-    it: that is no fault in the content, so it must not fail `make publish`
-    (``--fatal warnings``), where Pelican raises after printing a warning.
-    """
-    try:
-        logger.warning("%s", message)
-    except RuntimeError:
-        pass
-
-
-def photo_cache(settings):
-    """The build's one PhotoCache (articles, pages and banners share it, so
-    its manifest is read once per build)."""
-    path = os.path.join(settings["CACHE_PATH"], "photos")
-    if path not in _caches:
-        _caches[path] = PhotoCache(path, settings["PATH"], warn=_cache_warning)
-    return _caches[path]
-
-
 def written(instances):
     """Those of ``instances`` Pelican will write: only their photos may
     reach output/. A draft under `make publish` (DRAFT_SAVE_AS = "") is not
@@ -91,16 +69,12 @@ def written(instances):
     return [instance for instance in instances if instance.save_as]
 
 
-def _new_run(pelican):
-    _caches.clear()  # another build (devserver) may have changed the manifest
-
-
 def _process(instances, settings, output_path):
     """Process the photos of ``instances``; returns the ones to keep."""
     root = settings["PATH"]
-    url_dir = settings.get("PHOTOS_URL", "anh")
+    url_dir = settings["PHOTOS_URL"]
     prefix = f"{settings['SITEURL']}/{url_dir}"
-    public_prefix = f"{settings.get('PUBLIC_URL') or settings['SITEURL']}/{url_dir}"
+    public_prefix = f"{settings['PUBLIC_URL'] or settings['SITEURL']}/{url_dir}"
     wanted = {}  # id(instance) -> {reference: path}
     for instance in instances:
         for reference in references(instance):
@@ -112,11 +86,11 @@ def _process(instances, settings, output_path):
                 wanted.setdefault(id(instance), {})[reference] = os.path.join(root, path)
     cache = photo_cache(settings)
     paths = {path for mine in wanted.values() for path in mine.values()}
-    results = cache.process_many(sorted(paths), workers=settings.get("PHOTO_WORKERS", 2))
+    results = cache.process_many(sorted(paths), workers=settings["PHOTO_WORKERS"])
     if cache.stats["processed"]:
         logger.info("Photos: %(processed)d processed, %(reused)d reused from cache", cache.stats)
 
-    kept, files, fatal = [], [], False
+    kept, files, fatal = [], {}, False
     for instance in instances:
         mine = {ref: results[path] for ref, path in wanted.get(id(instance), {}).items()}
         broken = {ref: r for ref, r in mine.items() if isinstance(r, PhotoError)}
@@ -124,8 +98,8 @@ def _process(instances, settings, output_path):
             for reference, error in broken.items():
                 fatal |= _warn_left_out(instance, reference, error)
             continue
-        for photo in mine.values():
-            files += photo.files()
+        for reference, photo in mine.items():
+            files.update(dict.fromkeys(photo.files(), wanted[id(instance)][reference]))
         view = lambda ref, caption="": PhotoView(mine[ref], prefix, public_prefix, caption)  # noqa: E731
         image = instance.metadata.get("image")
         instance.lead_image = view(image, instance.metadata.get("imagecaption", "")) if image in mine else None
@@ -144,7 +118,9 @@ def _process(instances, settings, output_path):
         # `make publish`: every broken photo has been named above; stop
         # with status 1 and no traceback, before anything is published.
         raise SystemExit(1)
-    publish_files(sorted(set(files)), cache.files_dir, os.path.join(output_path, url_dir))
+    registry = outputs.registry_for(output_path)
+    for path in publish_files(sorted(files), cache.files_dir, os.path.join(output_path, url_dir)):
+        registry.record(path, "photo", files[path.name])
     return kept
 
 
@@ -162,7 +138,7 @@ def _where(instance, reference):
     """``path:line`` of the reference, as every staff message starts."""
     try:
         with open(instance.source_path, encoding="utf-8", errors="replace") as f:
-            line = line_of(unicodedata.normalize("NFC", f.read()), reference)
+            line = line_of(nfc(f.read()), reference)
     except OSError:
         line = 1
     return f"{os.path.relpath(instance.source_path)}:{line}"
@@ -171,14 +147,8 @@ def _where(instance, reference):
 def _warn_left_out(instance, reference, error):
     """Log why ``instance`` is left out; True when that warning is fatal
     (``--fatal warnings``: Pelican raises after printing it)."""
-    try:
-        logger.warning(
-            "%s: ảnh %r: %s — bài viết này không được xuất bản cho đến khi sửa ảnh "
-            "(article left out of the build)", _where(instance, reference), reference, error,
-        )
-    except RuntimeError:
-        return True
-    return False
+    return logged_fatal(logger.warning, "%s: ảnh %r: %s — bài viết này không được xuất bản cho đến khi sửa ảnh "
+                        "(article left out of the build)", _where(instance, reference), reference, error)
 
 
 ARTICLE_LISTS = ("articles", "translations", "hidden_articles", "hidden_translations",
@@ -209,6 +179,7 @@ def _pages(generator):
 
 
 def register():
-    signals.get_generators.connect(_new_run)
+    signals.initialized.connect(fill_pelican_defaults)
+    signals.get_generators.connect(forget_photo_caches)
     signals.article_generator_pretaxonomy.connect(_articles)
     signals.page_generator_finalized.connect(_pages)

@@ -10,8 +10,8 @@ generator opens its cache), fix both halves:
 * loading: any failure, or data of the wrong shape, discards that cache
   with a warning naming the file; the build proceeds with an empty cache
   and the next save replaces the file;
-* saving: a unique temporary file in the same folder, fsynced, then renamed
-  over the old one, so a cache file is always either the old or the new one.
+* saving: portal.atomic's one atomic write (a unique temporary file in the
+  same folder, fsynced, renamed over the old one), so a cache file is always either the old or the new one.
 
 The patch keeps Pelican's attributes (``_cache_path``, ``_cache_open``,
 ``_cache``) and policies; only how the file is read and written changes.
@@ -21,10 +21,11 @@ import gzip
 import logging
 import os
 import pickle
-import tempfile
-import time
 
 from pelican import cache, readers, signals
+
+from portal.atomic import remove_leftovers, write_atomic
+from portal.problems import logged_fatal
 
 logger = logging.getLogger(__name__)
 
@@ -69,24 +70,13 @@ def entry_check(cacher):
 
 
 def write_cache(path, data):
-    """Replace ``path`` by ``data`` (bytes) all at once: a uniquely named
-    temporary file in the same folder (two builds may share a cache
-    folder), fsync, rename. A kill at any moment leaves the old file or the
-    new one, and at worst a stray ``.*.tmp`` that nothing reads."""
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # as open() would have made it
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        _remove(temporary)
-        raise
-    remove_stale_temporaries(path)
+    """Replace ``path`` by ``data`` (bytes) all at once (portal.atomic; two
+    builds may share a cache folder), then remove what killed builds left
+    beside it. A kill at any moment leaves the old file or the new one, and
+    at worst a stray ``.*.tmp`` that nothing reads."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    write_atomic(path, data)
+    remove_leftovers(path, older_than=STALE_SECONDS)
 
 
 # A temporary file older than this is a killed build's leftover, not another
@@ -94,44 +84,11 @@ def write_cache(path, data):
 STALE_SECONDS = 600
 
 
-def remove_stale_temporaries(path, now=None):
-    """Remove what killed builds left beside ``path`` (``.NAME.*.tmp``)."""
-    folder, name = os.path.split(path)
-    now = time.time() if now is None else now
-    try:
-        entries = list(os.scandir(folder or "."))
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith(f".{name}.") and entry.name.endswith(".tmp"):
-            try:
-                if now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
-                    _remove(entry.path)
-            except OSError:
-                pass
-
-
-def _remove(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _warn(message, *args):
     """A damaged cache is not a content problem and mends itself: it is
     reported, but must not fail ``make publish`` (``--fatal warnings``),
     or the nightly publish after one killed build would fail too."""
-    try:
-        logger.warning(message, *args)
-    except RuntimeError:
-        pass  # Pelican's fatal logger raises after printing the message
+    logged_fatal(logger.warning, message, *args)
 
 
 def _load(self):

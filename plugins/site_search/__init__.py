@@ -27,15 +27,17 @@ import re
 import subprocess
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 from pelican import signals
 
 # Visible text of an HTML fragment, parsed (not a regex): text after a ">"
 # inside an attribute value is not taken for page text.
-from content_check import fail_cleanly
-from news_blocks.text import html_to_text
+from portal import outputs
+from portal.html_text import html_to_text
+from portal.problems import fail_cleanly
+from portal.settings import fill_pelican_defaults
+from portal.vietnamese import nfc
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ _WORD = re.compile(r"\w+")
 def fold_d(text):
     """``text`` in NFC with ``đ``/``Đ`` turned into ``d``/``D``; every other
     letter, tone marks included, is left for Pagefind's own folding."""
-    return unicodedata.normalize("NFC", text or "").translate(_D_FOLD)
+    return nfc(text or "").translate(_D_FOLD)
 
 
 def d_words(*texts):
@@ -64,7 +66,7 @@ def d_words(*texts):
     """
     seen = {}
     for text in texts:
-        for word in _WORD.findall(unicodedata.normalize("NFC", text or "")):
+        for word in _WORD.findall(nfc(text or "")):
             lower = word.lower()
             if "đ" in lower:
                 seen.setdefault(fold_d(lower), None)
@@ -169,9 +171,9 @@ def _add_filters(generator):
 
 def _index(pelican):
     settings = pelican.settings
-    if not settings.get("SEARCH_INDEX", True):
+    if not settings["SEARCH_INDEX"]:
         return
-    exclude = settings.get("SEARCH_EXCLUDE_SELECTORS", DEFAULT_EXCLUDE_SELECTORS)
+    exclude = settings["SEARCH_EXCLUDE_SELECTORS"]
     if not has_search_body(pelican.output_path):
         fail_cleanly(logger.warning, "Chưa có bài viết hay trang nào để lập chỉ mục tìm kiếm "
                      "(search index not built: no published article or page to index)")
@@ -183,6 +185,7 @@ def _index(pelican):
         # atomic_output never swaps a site without search into place.
         logger.error("Search index not built, the site is not published: %s", error)
         raise
+    outputs.registry_for(pelican.output_path).record_folder(OUTPUT_SUBDIR, "search")
     logger.info(
         "Search index: %d pages, %s in %d files, %.1f s (Pagefind)",
         figures["pages"], _megabytes(figures["bytes"]), figures["files"], figures["seconds"],
@@ -190,5 +193,6 @@ def _index(pelican):
 
 
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
     signals.generator_init.connect(_add_filters)
     signals.finalized.connect(_index)

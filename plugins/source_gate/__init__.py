@@ -25,10 +25,11 @@ import os
 from pelican import signals
 from pelican.generators import ArticlesGenerator, StaticGenerator, TemplatePagesGenerator
 
-from content_check import report
-from content_check.rules import Problem
-
-from .gate import BAD_LINKED_TYPE, LINKED_TYPES, STATIC_TYPES, file_refusal, folder_refusal, walk
+from portal.checks import content_check_requested
+from portal.file_gate import (BAD_LINKED_TYPE, LINKED_TYPES, STATIC_TYPES, file_refusal, folder_refusal,
+                              static_refusals, walk)
+from portal.problems import Problem, report
+from portal.settings import fill_pelican_defaults
 
 # Context keys: one run's problems (by path) and those already printed,
 # shared by the run's generators.
@@ -42,6 +43,12 @@ def _refuse(generator, path, reason):
     generator.context.setdefault(_PROBLEMS, {})[shown] = Problem(shown, 1, reason)
 
 
+def ignored(settings):
+    """``name -> bool``: whether Pelican ignores a file of that name (IGNORE_FILES)."""
+    patterns = settings["IGNORE_FILES"]
+    return lambda name: any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+
 def _candidates(generator, top, exclude):
     """What Pelican's walk of ``top`` would find, as ``(path, refusal)``."""
     content = generator.path
@@ -49,9 +56,8 @@ def _candidates(generator, top, exclude):
         refusal = folder_refusal(content, top)
         if refusal:
             return [(top, refusal)]
-        ignores = generator.settings["IGNORE_FILES"]
         excluded = frozenset(os.path.normpath(os.path.join(content, e)) for e in exclude or ())
-        return walk(content, top, excluded, lambda name: any(fnmatch.fnmatch(name, i) for i in ignores))
+        return walk(content, top, excluded, ignored(generator.settings))
     return [(top, None)] if os.path.lexists(top) else []
 
 
@@ -150,6 +156,16 @@ def _report_late(generators):
         _report_new(generators[0].context)
 
 
+def _check(settings):
+    """``make check``: what the gate would refuse in the static folders and
+    template pages, in the build's words (articles and pages are checked
+    by content_check, which reads them through the same gate's rules)."""
+    found = static_refusals(settings["PATH"], settings["STATIC_PATHS"], settings["TEMPLATE_PAGES"], ignored(settings))
+    return [Problem(os.path.relpath(path), 1, refusal) for path, refusal in found]
+
+
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
+    content_check_requested.connect(_check)
     signals.generator_init.connect(_install)
     signals.all_generators_finalized.connect(_report_late)

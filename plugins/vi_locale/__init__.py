@@ -10,13 +10,15 @@ from markdown import Markdown
 from pelican import signals
 from pelican.readers import MarkdownReader
 
-from .formatting import FILTERS, nfc
+from portal.markdown_source import read_markdown
+from portal.settings import fill_pelican_defaults
+from portal.vietnamese import FILTERS, nfc
 
 
 class NFCMarkdownReader(MarkdownReader):
     """Markdown reader that normalises the source to NFC before parsing.
 
-    Files are read by ``content_check.source.read_markdown``: a file that is
+    Files are read by ``portal.markdown_source.read_markdown``: a file that is
     not UTF-8, holds control characters or markup Markdown cannot render in
     linear time raises ``SourceError`` (``path:line: message``), which
     Pelican logs as "Could not process" and leaves the file out."""
@@ -27,8 +29,6 @@ class NFCMarkdownReader(MarkdownReader):
         )
 
     def read(self, source_path):
-        from content_check.source import read_markdown
-
         self._source_path = source_path
         return self.read_text(read_markdown(source_path))
 
@@ -56,5 +56,6 @@ def _add_filters(generator):
 
 
 def register():
+    signals.initialized.connect(fill_pelican_defaults)
     signals.readers_init.connect(_install_reader)
     signals.generator_init.connect(_add_filters)

@@ -68,7 +68,7 @@ def hostile_table(folder, size):
     from vi_locale import NFCMarkdownReader
 
     from content_check.render import markdown_settings
-    from content_check.source import SourceError
+    from portal.markdown_source import SourceError
 
     rows = []
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "plugins"))
 
 from PIL import Image  # noqa: E402
 
-from photos.pipeline import PhotoCache, publish_files  # noqa: E402
+from portal.images import PhotoCache, publish_files  # noqa: E402
 
 SIZE = (2000, 1333)
 

@@ -11,7 +11,7 @@ later ("unknown category 'V?n h�a'").
 import os
 import re
 
-from .rules import Problem
+from .problems import Problem
 
 
 class SourceError(ValueError):

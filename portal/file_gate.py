@@ -16,7 +16,7 @@ Two classes of danger, both arriving with an ordinary ``git pull``:
 import os
 import stat
 
-from content_check.site import ATTACHMENT_TYPES, HARD_LINK, SYMLINKED_SOURCE, hard_linked, real_path_inside
+from .content_paths import ATTACHMENT_TYPES, HARD_LINK, SYMLINKED_SOURCE, hard_linked, real_path_inside
 
 # The first bytes of each image type the static folders may hold.
 IMAGE_MAGIC = {

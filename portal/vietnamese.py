@@ -1,6 +1,6 @@
 """Vietnamese formatting that never depends on the machine's locale.
 
-Babel carries CLDR's ``vi`` data, so ``2.686.455``, ``25,46%`` and
+Babel carries CLDR's ``vi`` data, so ``2.686.455``, ``1,2 MB`` and
 ``Thứ Hai, 23/03/2020 08:15`` come out the same on every build host.
 """
 
@@ -8,7 +8,7 @@ import unicodedata
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 
 LOCALE = "vi"
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -47,12 +47,6 @@ def vi_number(value):
     return format_decimal(value, locale=LOCALE)
 
 
-def vi_percent(ratio, digits=2):
-    """``25,46%`` from ``0.2546``."""
-    pattern = "#,##0" + ("." + "#" * digits if digits else "") + "%"
-    return format_percent(ratio, pattern, locale=LOCALE)
-
-
 def vi_filesize(size):
     """``850 KB``, ``1,2 MB``: sizes as a reader expects them (base 1024)."""
     units = ["byte", "KB", "MB", "GB"]
@@ -76,7 +70,6 @@ FILTERS = {
     "vi_date": vi_date,
     "vi_bulletin_time": vi_bulletin_time,
     "vi_number": vi_number,
-    "vi_percent": vi_percent,
     "vi_filesize": vi_filesize,
     "iso_datetime": iso_datetime,
 }

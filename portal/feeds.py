@@ -13,8 +13,8 @@ import json
 import os
 import re
 
-from content_check.site import real_path_inside
-from vi_locale.formatting import to_vn, vi_number
+from .content_paths import real_path_inside
+from .vietnamese import to_vn, vi_number
 
 from .safe_text import CONTROL_IN_FILE, codepoints, first_control, strip_invisible
 

@@ -50,7 +50,6 @@ import logging
 import math
 import os
 import re
-import secrets
 import shutil
 import stat
 import warnings
@@ -60,8 +59,12 @@ from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageError
 
-from content_check.site import real_path_inside
-from vi_locale.formatting import vi_number
+from .atomic import replace_atomic, write_atomic
+from .content_paths import real_path_inside
+from .problems import logged_fatal
+from .vietnamese import vi_number
+
+logger = logging.getLogger(__name__)
 
 try:  # LittleCMS is optional in Pillow builds; without it profiles are dropped.
     from PIL import ImageCms
@@ -521,61 +524,6 @@ def _normalise(im, keep_alpha):
 # Writing
 
 
-def _temp_beside(path):
-    """A new, uniquely named file next to ``path``, open for writing.
-
-    Created with mode 0666 so the kernel applies the umask, exactly as for
-    any file Pelican writes: 0644 under umask 022, 0640 under 027. (mkstemp
-    makes 0600 files, which a web server running as another user cannot
-    read.) The name is unique per process and call, so concurrent builds
-    and worker processes never share a temporary file.
-    """
-    tmp = path.parent / f".tmp-{os.getpid()}-{secrets.token_hex(6)}{path.suffix}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    return tmp, os.fdopen(fd, "wb")
-
-
-def _replace_from_temp(path, fill, durable=False):
-    """Create ``path`` atomically: ``fill(f)`` writes a temporary file
-    beside it, which then replaces ``path``. With ``durable`` the data and
-    the rename are fsynced, so a power cut leaves the old file or the new
-    one, never an empty one (used for the manifest; renditions skip it
-    because the cache verifies each file's size before reuse anyway)."""
-    path = Path(path)
-    tmp, f = _temp_beside(path)
-    try:
-        with f:
-            fill(f)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if durable:
-        _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder):
-    with contextlib.suppress(OSError):  # not every filesystem allows it
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _atomic_write(path, data, durable=False):
-    """Write bytes via a temporary file + os.replace.
-
-    Names are content-addressed, so a half-written file left by a crash would
-    otherwise be trusted forever.
-    """
-    _replace_from_temp(path, lambda f: f.write(data), durable)
-
-
 def _encode(im, fmt, **options):
     buf = io.BytesIO()
     im.save(buf, fmt, **options)
@@ -588,8 +536,8 @@ def _write_pair(im, out_dir, stem, webp=True):
     jpeg = f"{stem}.jpg"
     if webp:
         webp = f"{stem}.webp"
-        _atomic_write(out_dir / webp, _encode(im, "WEBP", **WEBP_OPTIONS))
-    _atomic_write(out_dir / jpeg, _encode(im, "JPEG", **JPEG_OPTIONS))
+        write_atomic(out_dir / webp, _encode(im, "WEBP", **WEBP_OPTIONS), durable=False)
+    write_atomic(out_dir / jpeg, _encode(im, "JPEG", **JPEG_OPTIONS), durable=False)
     return webp or None, jpeg
 
 
@@ -899,7 +847,7 @@ def process_banner(source_path, out_dir, width, root=None):
                     blob = _encode(scaled, "PNG", optimize=True)
                 else:
                     blob = _encode(scaled, "JPEG", **JPEG_OPTIONS)
-            _atomic_write(out_dir / name, blob)
+            write_atomic(out_dir / name, blob, durable=False)
             names.append(name)
     except PhotoError:
         raise
@@ -1149,7 +1097,7 @@ class PhotoCache:
         text = json.dumps({"version": MANIFEST_VERSION, **on_disk}, ensure_ascii=False,
                           sort_keys=True, indent=1)
         try:
-            _atomic_write(self.manifest_path, text.encode("utf-8"), durable=True)
+            write_atomic(self.manifest_path, text.encode("utf-8"), durable=True)
         except OSError as exc:  # disk full, a folder in its place: the build goes on uncached
             self._warn(f"{self.manifest_path}: không ghi được bộ nhớ đệm ảnh, lần sau sẽ xử lý lại "
                        f"(photo cache not written, photos will be processed again: {_one_line(exc)})")
@@ -1329,7 +1277,7 @@ def _discard(path):
 
 
 def _default_warn(message):
-    logging.getLogger(__name__).warning("%s", message)
+    logger.warning("%s", message)
 
 
 # --------------------------------------------------------------------------
@@ -1391,6 +1339,30 @@ def publish_files(names, files_dir, out_dir):
         if not _bare_name(name):
             raise ValueError(f"not a bare file name: {name!r}")
         source, target = files_dir / name, out_dir / name
-        _replace_from_temp(target, lambda f, source=source: _copy_into(source, f))
+        replace_atomic(target, lambda f, source=source: _copy_into(source, f), durable=False)
         published.append(target)
     return published
+
+
+_caches = {}
+
+
+def _cache_warning(message):
+    # A cache that could not be read is discarded and rebuilt, which heals
+    # it: no fault in the content, so never fatal (`make publish`).
+    logged_fatal(logger.warning, "%s", message)
+
+
+def photo_cache(settings):
+    """The build's one PhotoCache (articles, pages and banners share it, so
+    its manifest is read once per build)."""
+    path = os.path.join(settings["CACHE_PATH"], "photos")
+    if path not in _caches:
+        _caches[path] = PhotoCache(path, settings["PATH"], warn=_cache_warning)
+    return _caches[path]
+
+
+def forget_photo_caches(*_):
+    """At the start of every run: another build (the devserver's previous
+    run, a `make html` beside it) may have changed the manifest."""
+    _caches.clear()

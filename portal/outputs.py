@@ -1,0 +1,147 @@
+"""The registry of every file a build publishes, and from what.
+
+Pelican's Writer writes the pages and Atom feeds; our plugins publish photos,
+attachments, live feeds, banner click pages and the search index. Each of
+them records what it wrote here (the Writer's files are recorded from its
+``content_written``/``feed_written`` signals), so after a build the project
+knows exactly which files are in ``output/``, of what kind, made from which
+source. The build refuses to publish a tree holding a file nobody recorded,
+and writes the registry (``OUTPUT_REGISTRY``) beside the site: the counter
+reads from it which addresses are pages, and incremental builds can tell
+what no longer exists.
+
+Kinds: ``page`` (a page readers read: articles, pages, lists, the home
+page), ``redirect`` (a banner's click page, an article's old address),
+``error`` (404), ``feed`` (Atom, live JSON feeds), ``photo``,
+``attachment``, ``static`` (images of content/), ``theme`` (CSS, JS,
+fonts), ``search`` (Pagefind's index), ``file`` (robots.txt, sitemap.xml).
+"""
+
+import json
+import os
+import shutil
+
+from .atomic import write_atomic
+from .vietnamese import nfc
+
+VERSION = 1
+KINDS = frozenset({"page", "redirect", "error", "feed", "photo", "attachment", "static", "theme", "search", "file"})
+
+
+class OutputRegistry:
+    """What one run wrote under ``root`` (the folder Pelican writes into)."""
+
+    def __init__(self, root):
+        self.root = os.path.abspath(root)
+        self.files = {}
+
+    def key(self, path):
+        """``path`` (absolute, or relative to ``root``) as a registry key:
+        relative to ``root``, ``/``-separated, NFC. Raises ValueError for a
+        path outside ``root``."""
+        full = os.path.normpath(os.path.join(self.root, path))
+        relative = os.path.relpath(full, self.root)
+        if relative == "." or relative.startswith(".." + os.sep) or relative == "..":
+            raise ValueError(f"{path} is not inside the output folder {self.root}")
+        return nfc(relative.replace(os.sep, "/"))
+
+    def record(self, path, kind, source=None):
+        """Note that ``path`` was published, of ``kind``, made from
+        ``source`` (a file or folder of the project; None when nothing on
+        disk: a page made from the settings alone)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown output kind {kind!r}")
+        if source is not None:
+            source = os.path.relpath(os.path.abspath(source)).replace(os.sep, "/")
+        self.files[self.key(path)] = {"kind": kind, "source": source}
+
+    def write(self, path, data, kind, source=None):
+        """Write ``data`` (bytes or str) to ``path`` and record it."""
+        full = os.path.join(self.root, self.key(path))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        write_atomic(full, data.encode("utf-8") if isinstance(data, str) else data, durable=False)
+        self.record(full, kind, source)
+        return full
+
+    def copy(self, path, source, kind):
+        """Copy the file ``source`` to ``path`` and record it."""
+        full = os.path.join(self.root, self.key(path))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        shutil.copyfile(source, full)
+        self.record(full, kind, source)
+        return full
+
+    def record_folder(self, folder, kind, source=None):
+        """Record every file below ``folder`` (a tool's own output, such as
+        Pagefind's index, which we do not write file by file)."""
+        for path in files_below(os.path.join(self.root, folder)):
+            self.record(path, kind, source)
+
+    def on_disk(self):
+        return {self.key(path) for path in files_below(self.root)}
+
+    def unrecorded(self):
+        """Files under ``root`` that nothing recorded, sorted."""
+        return sorted(self.on_disk() - set(self.files))
+
+    def missing(self):
+        """Recorded files that are not (or no longer) under ``root``."""
+        return sorted(set(self.files) - self.on_disk())
+
+    def pages(self):
+        return sorted(key for key, entry in self.files.items() if entry["kind"] == "page")
+
+    def to_bytes(self):
+        document = {"version": VERSION, "files": dict(sorted(self.files.items()))}
+        return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def files_below(folder):
+    """Every file (and symlink) below ``folder``, as absolute paths."""
+    found = []
+    for top, dirs, names in os.walk(folder):
+        found += [os.path.join(top, name) for name in names]
+        found += [os.path.join(top, name) for name in dirs if os.path.islink(os.path.join(top, name))]
+    return found
+
+
+def save(registry, path):
+    """Write the registry to ``path`` atomically (the counter reads it from cron)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_atomic(path, registry.to_bytes())
+
+
+def load(path):
+    """``{relative path: {"kind", "source"}}`` from a saved registry.
+    Raises ValueError naming what is wrong."""
+    with open(path, encoding="utf-8") as handle:
+        document = json.load(handle)
+    if not isinstance(document, dict) or document.get("version") != VERSION or not isinstance(
+            document.get("files"), dict):
+        raise ValueError(f"{path}: not an output registry of version {VERSION}")
+    return document["files"]
+
+
+_current = {}
+
+
+def begin(root):
+    """A new, empty registry for the run that writes into ``root``."""
+    _current[os.path.abspath(root)] = registry = OutputRegistry(root)
+    return registry
+
+
+def registry_for(root):
+    """The registry of the run writing into ``root`` (begun if none was:
+    a plugin run without the one that publishes still records)."""
+    return _current.get(os.path.abspath(root)) or begin(root)
+
+
+def registry_of(path):
+    """The current registry whose folder holds ``path``, or None (Pelican's
+    Writer signals give a path only)."""
+    full = os.path.abspath(path)
+    for root, registry in _current.items():
+        if full.startswith(root.rstrip(os.sep) + os.sep):
+            return registry
+    return None

@@ -1,0 +1,58 @@
+"""Every portal setting's default, in one place.
+
+``pelicanconf.py`` sets what belongs to one board; anything it leaves out
+takes the value below. Each plugin calls :func:`fill_defaults` once, when
+Pelican sends ``initialized`` (``make check`` and ``make banners`` start
+Pelican the same way), and from then on reads ``settings["NAME"]``: a
+default is never repeated at the place it is read.
+
+The site's URL layout (where photos, attachments and live feeds are
+published) is part of these settings; which published file is what (a page,
+a photo, a click page) is told by the output registry (portal.outputs), so
+no other program needs to know the layout.
+"""
+
+import copy
+
+DEFAULTS = {
+    # --- the site's URL layout (folders of output/) ---
+    "PHOTOS_URL": "anh",  # processed photos and banners: anh/<hash>-<width>.<ext>
+    "ATTACHMENTS_URL": "tai-lieu",  # attachments: tai-lieu/<article's address>/<file>
+    "LIVE_FEEDS_OUTPUT": "feeds",  # live feeds, rewritten by the counter's cron job
+    # the list of every published file, for the counter and the next build
+    "OUTPUT_REGISTRY": "cache/outputs.json",
+    # --- content ---
+    "MENU_CATEGORIES": [],
+    "MENU_PAGES": [],
+    "HOME_BLOCK_SIZE": 5,
+    "HOME_LATEST_SIZE": 8,
+    "RELATED_ARTICLES": 6,
+    "PUBLIC_URL": "",
+    # --- photos ---
+    "PHOTO_WORKERS": 2,
+    # --- live widgets ---
+    "LIVE_FEEDS_DIR": "feeds",  # read from content/<LIVE_FEEDS_DIR>/
+    "LIVE_REFRESH_SECONDS": 60,
+    "STATS_TOTAL_BASE": "",
+    # --- banners ---
+    "BANNERS_FILE": "banners.yml",
+    "BANNER_SLOTS": {},
+    "BANNERS_NOW": None,  # tests pin the schedule's clock; None: the build's own
+    # --- search ---
+    "SEARCH_INDEX": True,
+    "SEARCH_EXCLUDE_SELECTORS": [".breadcrumb", ".article__date", ".article__byline"],
+}
+
+
+def fill_defaults(settings):
+    """Give ``settings`` every default it lacks (a copy: a list default is
+    never shared between builds). Idempotent; returns ``settings``."""
+    for name, value in DEFAULTS.items():
+        if name not in settings:
+            settings[name] = copy.deepcopy(value)
+    return settings
+
+
+def fill_pelican_defaults(pelican):
+    """``initialized`` receiver: every plugin connects it in ``register()``."""
+    fill_defaults(pelican.settings)
