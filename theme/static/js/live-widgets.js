@@ -1,17 +1,21 @@
 /* Brings the build-time snapshot of the live widgets current: fetches the
    published feeds, writes numbers as text (never HTML), ignores any value
    that is not a non-negative integer, refreshes visitors every minute.
-   num(), when() and line() mirror vi_number, vi_bulletin_time (vi_locale)
-   and region_sentence (live_widgets/feeds.py): keep them in step. */
+   num(), when(), line() and clean() write what the build writes with
+   vi_number, vi_bulletin_time, region_sentence and clean_strings:
+   tests/test_browser_agreement.py runs this file (in a function scope,
+   so it must end with "})(document);") and the Python on the same cases
+   and fails on any difference. */
 (function (d) {
   var s = d.currentScript, base = s && s.getAttribute('data-feeds');
   if (!base || !window.fetch) return;
   function each(q, f) { [].forEach.call(d.querySelectorAll(q), f); }
   function ok(v) { return typeof v == 'number' && v >= 0 && v % 1 === 0 && v < 9e15; }
-  // clean() mirrors feeds.clean_strings on every string of a feed, keys
-  // too: a control character or a lone surrogate (encodeURIComponent
-  // throws on one) refuses the feed; invisible characters (INVISIBLE_RANGES
-  // in live_widgets/safe_text.py; U+202E turns "1.234" into "432.1") go.
+  // clean(), on every string of a feed, keys too: a control character or
+  // a lone surrogate (encodeURIComponent throws on one) refuses the feed;
+  // invisible characters (INVISIBLE_RANGES in live_widgets/safe_text.py,
+  // compared over every code point by tests/test_feeds_hardening.py;
+  // U+202E turns "1.234" into "432.1") go.
   // Objects are rebuilt without a prototype: a "__proto__" key stays a key.
   var hide = /[\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]|\ud804[\udcbd\udccd]|\ud80d[\udc30-\udc3f]|\ud82f[\udca0-\udca3]|\ud834[\udd73-\udd7a]|[\udb40-\udb43][\udc00-\udfff]/g;
   function clean(v) {

@@ -18,10 +18,22 @@
    createElement: query text never goes through innerHTML. */
 (function () {
   'use strict';
+  var PAGE = 10, MAX_QUERY = 200, EXCERPT = 30;
+  // The query as searched: NFC, spaces collapsed, then đ→d as
+  // plugins/site_search's fold_d does for the index (foldD(clean(q))).
+  // tests/test_browser_agreement.py runs them beside fold_d on the same
+  // cases; portalSearch exposes them for that test, nothing else uses it.
+  function foldD(s) { return s.replace(/đ/g, 'd').replace(/Đ/g, 'D'); }
+  function clean(q) { return (q || '').normalize('NFC').replace(/\s+/g, ' ').trim().slice(0, MAX_QUERY); }
+  window.portalSearch = { foldD: foldD, clean: clean };
+  // A word's key: lower case, tone marks dropped, đ→d ("Đảng" → "dang").
+  function key(s) { return foldD(s.normalize('NFD').replace(/[\u0300-\u036f]/g, '')).toLowerCase(); }
+  // Words of a text, punctuation dropped ("(Đồng" → "Đồng").
+  function words(s) { return s.split(/[^\p{L}\p{N}_]+/u).filter(Boolean); }
+
   var script = document.currentScript;
   var form = document.getElementById('tim-kiem-form');
   if (!form || !script) return;
-  var PAGE = 10, MAX_QUERY = 200, EXCERPT = 30;
   // Vietnamese words are short syllables: a high termSimilarity keeps
   // "phu" on "Phú" rather than on "Phước" (Pagefind also matches word
   // beginnings). Title and folded title (fold_title) weigh most, the
@@ -37,13 +49,6 @@
   var baseTitle = document.title;
   var loading = null, pagefind = null, queue = Promise.resolve(), serial = 0;
   var hits = [], shownCount = 0, terms = [], levels = [];
-
-  function foldD(s) { return s.replace(/đ/g, 'd').replace(/Đ/g, 'D'); }
-  // A word's key: lower case, tone marks dropped, đ→d ("Đảng" → "dang").
-  function key(s) { return foldD(s.normalize('NFD').replace(/[\u0300-\u036f]/g, '')).toLowerCase(); }
-  function clean(q) { return (q || '').normalize('NFC').replace(/\s+/g, ' ').trim().slice(0, MAX_QUERY); }
-  // Words of a text, punctuation dropped ("(Đồng" → "Đồng").
-  function words(s) { return s.split(/[^\p{L}\p{N}_]+/u).filter(Boolean); }
 
   function say(text) { status.textContent = text; }
   function el(tag, cls, text) {
