@@ -24,10 +24,10 @@ import unicodedata
 import pytest
 from browser import Watched
 from conftest import ROOT
-from live_widgets.feeds import (FeedError, clean_strings, decode_json, is_count, parse_covid, parse_views,
-                                parse_visitors, read_json, region_sentence)
+from portal.feeds import (FeedError, clean_strings, decode_json, is_count, parse_covid, parse_views, parse_visitors,
+                          read_json, region_sentence)
+from portal.vietnamese import vi_bulletin_time, vi_number
 from site_search import fold_d
-from vi_locale.formatting import vi_bulletin_time, vi_number
 
 LIVE = ROOT / "theme/static/js/live-widgets.js"
 SEARCH = ROOT / "theme/static/js/search.js"

@@ -13,7 +13,7 @@
   function ok(v) { return typeof v == 'number' && v >= 0 && v % 1 === 0 && v < 9e15; }
   // clean(), on every string of a feed, keys too: a control character or
   // a lone surrogate (encodeURIComponent throws on one) refuses the feed;
-  // invisible characters (INVISIBLE_RANGES in live_widgets/safe_text.py,
+  // invisible characters (INVISIBLE_RANGES in portal/safe_text.py,
   // compared over every code point by tests/test_feeds_hardening.py;
   // U+202E turns "1.234" into "432.1") go.
   // Objects are rebuilt without a prototype: a "__proto__" key stays a key.
