@@ -131,6 +131,7 @@ THEME = "theme"
 PLUGINS = [
     "vi_locale",
     "content_check",
+    "stable_addresses",  # slugs from folders, not titles; old addresses redirect
     "source_gate",  # files read from content/ must really be inside it; static folders hold images only
     "safe_cache",  # an unreadable Pelican cache is rebuilt, and written atomically
     "photos",

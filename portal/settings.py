@@ -21,6 +21,9 @@ DEFAULTS = {
     "LIVE_FEEDS_OUTPUT": "feeds",  # live feeds, rewritten by the counter's cron job
     # the list of every published file, for the counter and the next build
     "OUTPUT_REGISTRY": "cache/outputs.json",
+    # every address ever published and what it leads to, in content/ (committed;
+    # only a successful build writes it); "" turns old-address redirects off
+    "ADDRESS_LEDGER": "data/so-dia-chi.json",
     # --- content ---
     "MENU_CATEGORIES": [],
     "MENU_PAGES": [],

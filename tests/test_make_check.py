@@ -121,7 +121,7 @@ def test_internal_links_must_lead_somewhere(site):
 def test_duplicate_slugs(site):
     _, article, messages = site
     article(slug="mot")
-    article(slug="hai")  # same title → same address
+    article(slug="hai", Slug="mot")  # its Slug is the other's folder → same address
     found = [m for m in messages() if "trùng địa chỉ" in m]
     assert len(found) == 1
     assert found[0].startswith("content/articles/xay-dung-dang/mot/index.md:1: trùng địa chỉ với "
@@ -467,7 +467,7 @@ def test_build_finds_photos_and_attachments_stored_nfd(tiny_content, tmp_path):
 
     nfd = lambda name: unicodedata.normalize("NFD", name)  # noqa: E731
     header = dict(HEADER, Image="ảnh-đại-hội.jpg", Attachments="tài-liệu.pdf | Tài liệu")
-    path = write_article(tiny_content / "articles", "bai", header,
+    path = write_article(tiny_content / "articles", "dai-hoi-dang-bo-xa-dong-tien", header,
                          "Đoạn.\n\n![Hội trường](hội-trường.jpg \"Quang cảnh hội trường\")\n")
     Image.new("RGB", (640, 480), "red").save(path.parent / nfd("ảnh-đại-hội.jpg"))
     Image.new("RGB", (640, 480), "blue").save(path.parent / nfd("hội-trường.jpg"))
@@ -546,9 +546,14 @@ def test_names_and_links_that_give_no_address(site):
 
 def test_an_address_too_long_for_a_file_name(site):
     _, article, messages = site
-    article(Title="Đại hội " * 40)
+    article(Title="Đại hội " * 40)  # the title does not make the address
+    assert [m for m in messages() if "quá 150" in m] == []
+    path = os.path.relpath(article(slug="dai-hoi-" * 25 + "x"))  # the folder does: 201 characters
     [found] = [m for m in messages() if "quá 150" in m]
-    assert found.startswith(f"{ARTICLE_PATH}:1: đường dẫn của bài dài 319 ký tự (quá 150); hãy thêm khóa Slug")
+    assert found.startswith(f"{path}:1: đường dẫn của bài dài 201 ký tự (quá 150); hãy thêm khóa Slug")
+    article(Slug="-".join(["dai-hoi"] * 40))  # a Slug too: 319 characters, reported at its line
+    assert any(m.startswith(f"{ARTICLE_PATH}:8: đường dẫn của bài dài 319 ký tự (quá 150); hãy thêm khóa Slug")
+               for m in messages())
 
 
 def test_a_page_cannot_take_the_home_page_address(site):
@@ -556,15 +561,15 @@ def test_a_page_cannot_take_the_home_page_address(site):
     page = settings["PATH"] + "/pages/trang.md"
     with open(page, "w", encoding="utf-8") as handle:
         handle.write("Title: Trang chủ giả\nSlug: index\n\nNội dung.\n")
-    assert "content/pages/trang.md:1: trùng địa chỉ với trang chủ (home page) (index.html): đổi tiêu đề hoặc " \
-           "thêm khóa Slug (duplicate slug)" in messages()
+    assert "content/pages/trang.md:2: trùng địa chỉ với trang chủ (home page) (index.html): đổi khóa Slug " \
+           "(duplicate address: change the Slug)" in messages()
 
 
 def test_long_titles_and_reserved_slugs_never_give_a_traceback(tiny_content, tmp_path):
     from bs4 import BeautifulSoup
     from conftest import run_pelican
 
-    write_article(tiny_content / "articles", "dai", {
+    write_article(tiny_content / "articles", "dai-hoi-" * 25 + "x", {  # a folder name too long for an address
         "Title": "Đại hội " * 40, "Date": "2020-03-23 08:15", "Category": "Xây dựng Đảng"})
     (tiny_content / "pages" / "trang.md").write_text("Title: Giả\nSlug: index\n\nx\n", encoding="utf-8")
     for fatal in ("errors", None):  # make html; the devserver previews

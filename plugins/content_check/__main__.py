@@ -21,7 +21,7 @@ from portal.problems import report
 from portal.settings import fill_defaults
 from portal.vietnamese import TIMEZONE
 
-from .site import read_documents, slug_of
+from .site import read_documents, slug_of, url_of
 
 TEMPLATE = """Title: {title}
 Date: {date}
@@ -70,11 +70,16 @@ def new_article(settings, title, category, now=None):
     slug = slug_of(title, settings)
     if not slug:
         raise ValueError("Tiêu đề không tạo được đường dẫn; hãy dùng chữ hoặc số (title gives an empty slug)")
+    # the folder names the article (its address, portal.addresses): the new
+    # draft's preview address and its address once published must both be free
+    wanted = {settings["DRAFT_URL"].format(slug=slug),
+              settings["ARTICLE_URL"].format(slug=slug, category=slug_of(category, settings))}
     for document in read_documents(settings):
-        existing = document.value("slug") or slug_of(document.value("title"), settings)
-        if existing == slug:
+        taken = {document.url, url_of(document, settings, status="published")} & wanted
+        if taken:
             raise ValueError(
-                f"Đã có bài cùng đường dẫn {slug!r}: {document.path} — hãy đổi tiêu đề (slug already exists)"
+                f"Đã có bài cùng đường dẫn {sorted(taken)[0]!r}: {document.path} — hãy đổi tiêu đề "
+                "(slug already exists)"
             )
     folder = os.path.join(settings["PATH"], settings["ARTICLE_PATHS"][0], slug_of(category, settings), slug)
     if os.path.exists(folder):

@@ -17,6 +17,7 @@ from pelican.utils import slugify
 from portal.content_paths import (ATTACHMENT_TYPES, PHOTO_TYPES, SYMLINKED_SOURCE, MediaError, is_local_reference,
                                   on_disk_name, real_path_inside, resolve_media, resolve_media_path, site_file,
                                   url_scheme)
+from portal.addresses import slug_origin, source_slug
 from portal.file_gate import file_refusal, walk
 from portal.header import header_entries, parse_header
 from portal.markdown_source import SourceError, read_markdown
@@ -131,15 +132,24 @@ def _slug(text, substitutions):
     return slugify(text, regex_subs=substitutions)
 
 
-def url_of(document, settings):
-    """The address Pelican will give the document, or None if unknown."""
-    title = document.value("title")
-    slug = document.value("slug") or (slug_of(title, settings) if title else "")
+def document_slug(document, settings):
+    """The document's slug as the build makes it (plugins/stable_addresses):
+    its Slug, else its folder (``<slug>/index.md``) or file name, never its
+    title (portal.addresses)."""
+    relative = os.path.relpath(os.path.abspath(document.source), os.path.abspath(settings["PATH"]))
+    return source_slug(relative, document.value("slug"), document.value("title"),
+                       lambda text: slug_of(text, settings))
+
+
+def url_of(document, settings, status=None):
+    """The address Pelican will give the document (as if its Status were
+    ``status``, when given), or None if unknown."""
+    slug = document_slug(document, settings)
     if not slug:
         return None
     if document.kind == "page":
         return settings["PAGE_URL"].format(slug=slug)
-    if document.value("status").lower() == "draft":
+    if (status or document.value("status")).lower() == "draft":
         return settings["DRAFT_URL"].format(slug=slug)
     return settings["ARTICLE_URL"].format(slug=slug, category=slug_of(document.value("category"), settings))
 
@@ -249,13 +259,33 @@ MAX_SLUG = 150
 
 
 def slug_problem(document, settings):
-    slug = document.value("slug") or slug_of(document.value("title"), settings)
+    slug = document_slug(document, settings)
     if len(slug) > MAX_SLUG:
-        key = "slug" if document.value("slug") else "title"
-        return _problem(document, document.line(key), (
+        given = bool(document.value("slug"))
+        return _problem(document, document.line("slug") if given else 1, (
             f"đường dẫn của bài dài {len(slug)} ký tự (quá {MAX_SLUG}); hãy thêm khóa Slug ngắn gọn, ví dụ "
-            f"Slug: {slug[:40].rstrip('-')} (address too long for a file name)"), "error")
+            f"Slug: {slug[:40].rstrip('-')}{'' if given else ', hoặc đổi tên ' + _renamed(document)} "
+            "(address too long for a file name)"), "error")
     return None
+
+
+def _renamed(document):
+    """What staff rename to change the document's address: its folder or its file."""
+    if slug_origin(document.path, document.value("slug")) == "folder":
+        return f"thư mục {os.path.basename(os.path.dirname(document.path))!r} cho ngắn"
+    return f"tệp {os.path.basename(document.path)!r} cho ngắn"
+
+
+def duplicate_problem(document, owner, url):
+    """Two documents at one address: what to change is where the slug came from."""
+    if slug_origin(document.path, document.value("slug")) == "slug":
+        line, fix, fix_en = document.line("slug"), "đổi khóa Slug", "change the Slug"
+    elif slug_origin(document.path, "") == "folder":
+        line, fix, fix_en = 1, "đổi tên thư mục của bài hoặc thêm khóa Slug", "rename the folder or add a Slug"
+    else:
+        line, fix, fix_en = 1, "đổi tên tệp hoặc thêm khóa Slug", "rename the file or add a Slug"
+    return _problem(document, line, f"trùng địa chỉ với {owner} ({url}): {fix} (duplicate address: {fix_en})",
+                    "error")
 
 
 def check_links(document, settings, known_urls, drafts=frozenset()):
@@ -407,10 +437,7 @@ def check_site(settings, documents=None, build=False):
         url = document.url
         if url:
             if url in owners:
-                problems.append(_problem(document, document.line("title"), (
-                    f"trùng địa chỉ với {owners[url]} ({url}): đổi tiêu đề hoặc thêm khóa Slug "
-                    "(duplicate slug)"
-                ), "error"))
+                problems.append(duplicate_problem(document, owners[url], url))
             else:
                 owners[url] = document.path
     if cache:
