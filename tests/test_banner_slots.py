@@ -3,6 +3,7 @@
 another board's slots, and the build refusing a layout it cannot show."""
 
 import json
+import runpy
 import shutil
 
 import pytest
@@ -126,6 +127,16 @@ def test_sidebar_default_is_the_widgets_then_every_sidebar_slot(board, tmp_path)
     assert sidebar_blocks(page) == ["search_box", "visitor_stats", "covid_bulletin", "chien-dich", "lien-ket",
                                     "cuoi-cot"]
     assert [d.img["alt"] for d in page.select("header .header-banners")] == ["Đầu trang một", "Đầu trang hai"]
+
+
+def test_without_the_banners_plugin_the_listed_widgets_remain(board, tmp_path):
+    content, theme = board
+    plugins = [name for name in runpy.run_path(str(ROOT / "pelicanconf.py"))["PLUGINS"] if name != "banners"]
+    site = build(content, tmp_path, extra=settings_args(tmp_path, BANNER_SLOTS=SLOTS, SIDEBAR_BLOCKS=SIDEBAR,
+                                                        THEME=str(theme), PLUGINS=plugins))
+    page = site.soup("index.html")
+    assert sidebar_blocks(page) == ["visitor_stats", "thoi-tiet", "search_box"]
+    assert page.select(".banner") == []
 
 
 def test_the_sample_board_keeps_its_sidebar(sample_site):
