@@ -13,6 +13,7 @@ HEADER = {
     "Summary": "Đại hội Đảng bộ xã Đồng Tiến (Đồng Phú) thí điểm bầu trực tiếp Bí thư.",
 }
 BODY = "## Kết quả đại hội\n\nĐồng chí Bí thư Đảng ủy được bầu trực tiếp.\n"
+FOLDER = "dai-hoi-dang-bo-xa-dong-tien"  # an article's address is its folder's name
 
 
 def _nfd(mapping):
@@ -20,13 +21,13 @@ def _nfd(mapping):
 
 
 def test_nfd_article_builds_like_its_nfc_twin(tiny_content, tmp_path):
-    write_article(tiny_content / "articles", "bai", HEADER, BODY)
+    write_article(tiny_content / "articles", FOLDER, HEADER, BODY)
     nfc_site = build(tiny_content, tmp_path / "nfc")
     nfd_content = tmp_path / "nfd-content"
     import shutil
     shutil.copytree(tiny_content, nfd_content)
-    write_article(nfd_content / "articles", "bai", _nfd(HEADER), unicodedata.normalize("NFD", BODY))
-    assert unicodedata.normalize("NFD", HEADER["Title"]) in (nfd_content / "articles/bai/index.md").read_text()
+    write_article(nfd_content / "articles", FOLDER, _nfd(HEADER), unicodedata.normalize("NFD", BODY))
+    assert unicodedata.normalize("NFD", HEADER["Title"]) in (nfd_content / f"articles/{FOLDER}/index.md").read_text()
     nfd_site = build(nfd_content, tmp_path / "nfd")
 
     page = "xay-dung-dang/dai-hoi-dang-bo-xa-dong-tien.html"
@@ -40,7 +41,7 @@ def test_nfd_article_builds_like_its_nfc_twin(tiny_content, tmp_path):
 
 
 def test_broken_header_fails_and_keeps_last_good_output(tiny_content, tmp_path):
-    write_article(tiny_content / "articles", "bai", HEADER, BODY)
+    write_article(tiny_content / "articles", FOLDER, HEADER, BODY)
     good = build(tiny_content, tmp_path)
     page = "xay-dung-dang/dai-hoi-dang-bo-xa-dong-tien.html"
     before = good.text(page)
@@ -74,10 +75,10 @@ def test_preview_shows_a_broken_draft_only_as_a_draft(tiny_content, tmp_path):
     broken = dict(HEADER)
     broken["Author"] = "H. Sơn\nTác giả phụ P.V"  # no colon: the header ends here
     broken["Status"] = "draft"
-    write_article(tiny_content / "articles", "nhap", broken, BODY)
+    write_article(tiny_content / "articles", FOLDER, broken, BODY)
     result = run_pelican(tiny_content, tmp_path / "output", fatal=None)
     assert result.returncode == 0, result.stdout
-    assert "articles/nhap/index.md:6:" in result.stdout
+    assert f"articles/{FOLDER}/index.md:6:" in result.stdout
     assert (tmp_path / "output" / "ban-nhap" / "dai-hoi-dang-bo-xa-dong-tien.html").exists()
     assert not (tmp_path / "output" / "xay-dung-dang" / "dai-hoi-dang-bo-xa-dong-tien.html").exists()
 
@@ -86,7 +87,7 @@ def test_make_publish_writes_no_draft_page(tiny_content, tmp_path):
     import shutil
     from conftest import ROOT
     shutil.copytree(ROOT / "content" / "feeds", tiny_content / "feeds")  # strict: widgets need them
-    write_article(tiny_content / "articles", "bai", HEADER, BODY)
+    write_article(tiny_content / "articles", FOLDER, HEADER, BODY)
     (tiny_content / "pages" / "nhap.md").write_text(
         "Title: Trang nháp\nStatus: draft\n\nNội dung chưa xong.\n", encoding="utf-8")
     site = build(tiny_content, tmp_path, settings="publishconf.py", fatal="warnings")
