@@ -184,11 +184,20 @@ def not_in_future(moment, field, now=None):
     return moment
 
 
+# The form counter/feeds.schema.json names: date, "T", time, and an offset.
+# Without the offset the browser would read the time in the reader's own
+# zone (11h00 in Hà Nội shown as 16h00 in Paris), so none is guessed.
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})\Z")
+
+
 def parse_time(value, field="updated"):
-    """An ISO 8601 time (offset required; naive means Vietnam time), not
-    in the future."""
+    """An ISO 8601 time with its offset (``2020-08-14T11:00:00+07:00``),
+    not in the future."""
     if not isinstance(value, str):
         raise FeedError(field, "phải là thời gian dạng 2020-08-14T11:00:00+07:00 (must be an ISO 8601 string)")
+    if not _ISO_TIME.match(value):
+        raise FeedError(field, f"thời gian phải có dạng 2020-08-14T11:00:00+07:00, có cả múi giờ; nhận được "
+                               f"{value[:40]!r} (must be ISO 8601 with its offset)")
     try:
         moment = to_vn(datetime.datetime.fromisoformat(value))
     except (ValueError, OverflowError):  # OverflowError: 9999-12-31 shifted to Vietnam time
@@ -222,17 +231,33 @@ def parse_visitors(data):
     }
 
 
+def _counts(data, field, required=True):
+    """``data[field]``, an object of ``{path: count}`` (an optional one may be absent)."""
+    counts = data.get(field)
+    if counts is None and not required:
+        return {}
+    if not isinstance(counts, dict):
+        raise FeedError(field, "phải là đối tượng {\"đường-dẫn.html\": số} (must be an object of counts)")
+    for url, count in counts.items():
+        if not is_count(count):
+            raise FeedError(f"{field}[{url!r}]", "phải là số nguyên không âm (must be a non-negative integer)")
+    return dict(counts)
+
+
 def parse_views(data):
-    """``{"updated", "views": {url: count}}`` → ``{url: count}``."""
+    """``{"updated", "views": {url: count}, "clicks"?: {url: count}}`` →
+    ``{url: count}``, the page views (counter/feeds.schema.json)."""
     _require_object(data)
     parse_time(data.get("updated"))
-    views = data.get("views")
-    if not isinstance(views, dict):
-        raise FeedError("views", "phải là đối tượng {\"đường-dẫn.html\": số} (must be an object of counts)")
-    for url, count in views.items():
-        if not is_count(count):
-            raise FeedError(f"views[{url!r}]", "phải là số nguyên không âm (must be a non-negative integer)")
-    return dict(views)
+    _counts(data, "clicks", required=False)
+    return _counts(data, "views")
+
+
+def parse_clicks(data):
+    """The clicks of the same feed: requests of redirect pages (banners'
+    outbound links), ``{path: count}``; absent while there are none."""
+    parse_views(data)
+    return _counts(data, "clicks", required=False)
 
 
 # disease.sh: /v3/covid-19/all carries "affectedCountries", a country's

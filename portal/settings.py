@@ -40,6 +40,8 @@ DEFAULTS = {
     # --- banners ---
     "BANNERS_FILE": "banners.yml",
     "BANNER_SLOTS": {},
+    # the sidebar from top to bottom: theme widgets and sidebar banner slots
+    "SIDEBAR_BLOCKS": ["search_box", "visitor_stats", "covid_bulletin"],
     "BANNERS_NOW": None,  # tests pin the schedule's clock; None: the build's own
     # --- search ---
     "SEARCH_INDEX": True,

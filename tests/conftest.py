@@ -18,14 +18,19 @@ def run_pelican(content, output, settings="pelicanconf.py", cache=None, extra=()
 
     Returns the CompletedProcess (stdout and stderr merged into ``.stdout``).
     """
+    # Pelican keeps only the last -e: the cache path joins the caller's overrides
+    extra = list(extra)
+    at = extra.index("-e") + 1 if "-e" in extra else None
+    if at is None:
+        extra, at = extra + ["-e"], len(extra) + 1
+    extra.insert(at, f'CACHE_PATH="{cache or Path(output).parent / "cache"}"')
     command = [
         sys.executable, "-m", "pelican", str(content), "-o", str(output),
         "-s", str(ROOT / settings), "--log-handler", "plain",
-        "-e", f'CACHE_PATH="{cache or Path(output).parent / "cache"}"',
     ]
     if fatal:
         command += ["--fatal", fatal]
-    command += list(extra)
+    command += extra
     env = dict(os.environ, COLUMNS="200", PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run(
         command, cwd=ROOT, env=env, text=True,
@@ -121,7 +126,7 @@ def project_copy(root):
     for name in ("Makefile", "pelicanconf.py", "publishconf.py", "pyproject.toml", "requirements.txt",
                  "requirements-test.txt"):
         shutil.copy2(ROOT / name, root / name)
-    for name in ("plugins", "portal", "theme"):
+    for name in ("plugins", "portal", "counter", "theme"):
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     (root / ".venv").symlink_to(ROOT / ".venv")
     content = new_content(root / "content")

@@ -154,11 +154,11 @@ def test_a_layout_that_cannot_be_shown_stops_the_build(board, tmp_path):
                          extra=settings_args(tmp_path, BANNER_SLOTS=slots, SIDEBAR_BLOCKS=sidebar, THEME=str(theme)))
     assert result.returncode != 0
     log = result.stdout
-    assert "BANNER_SLOTS: vị trí “chan-trang” có place “footer”; dùng “sidebar” hoặc “header”" in log
-    assert "SIDEBAR_BLOCKS: vị trí “dau-trang” có place “header”, không đặt được trong cột bên" in log
-    assert "SIDEBAR_BLOCKS: “lien-ket” có hai lần" in log
-    unknown = [line for line in log.splitlines() if line.startswith("SIDEBAR_BLOCKS: “ban-do” không phải")]
+    assert "pelicanconf.py: BANNER_SLOTS: vị trí “chan-trang” có place “footer”; dùng “sidebar” hoặc “header”" in log
+    assert "pelicanconf.py: SIDEBAR_BLOCKS: vị trí “dau-trang” có place “header”, không đặt được trong cột bên" in log
+    assert "pelicanconf.py: SIDEBAR_BLOCKS: “lien-ket” có hai lần" in log
+    unknown = [line for line in log.splitlines() if line.startswith("pelicanconf.py: SIDEBAR_BLOCKS: “ban-do” không phải")]
     assert len(unknown) == 1 and "chien-dich" in unknown[0] and "thoi-tiet" in unknown[0], log
-    assert "pelicanconf.py có 4 lỗi" in log
+    assert "Biểu ngữ có 4 lỗi và 0 cảnh báo" in log
     assert "Traceback" not in log
     assert not (tmp_path / "output" / "index.html").exists()

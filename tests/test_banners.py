@@ -225,7 +225,7 @@ def test_invalid_file_fails_the_build_and_publishes_nothing(banner_site, tmp_pat
 def test_make_banners_table(banner_site, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     views = tmp_path / "views.json"
-    views.write_text('{"updated": "2020-09-01T10:00:00+07:00", "views": {"chuyen-huong/thu-nhat.html": 42}}')
+    views.write_text('{"updated": "2020-09-01T10:00:00+07:00", "views": {}, "clicks": {"chuyen-huong/thu-nhat.html": 42}}')
     out = io.StringIO()
     settings_file = write_settings(tmp_path / "conf.py", PATH=str(banner_site), THEME=str(ROOT / "theme"),
                                    BANNERS_NOW="2020-09-01T12:00:00")

@@ -201,9 +201,9 @@ KNOWN = {
                                            "assumes +7, and bulletins are from 2020 on",
     ("clean", '{"1\\u200b": "x", "1": "y"}'): "a JS object lists integer-like keys first, so of two keys "
                                               "that clean to the same one another value wins; no feed has such keys",
-    ("feeds", "naive time"): "the build reads a time without offset as Vietnam time, Date.parse as the "
-                             "reader's local time (covid.json should carry +07:00, as the README shows)",
-    ("feeds", "date only"): "the build reads 2020-08-14 as midnight in Vietnam, Date.parse as midnight UTC",
+    ("feeds", "naive time"): "the build refuses a time without offset (Date.parse would read it as the "
+                             "reader's local time), so it never publishes one; the script reads what it is given",
+    ("feeds", "date only"): "the build refuses a date without time and offset; Date.parse reads midnight UTC",
     ("feeds", "time in the future"): "the build refuses a feed dated ahead of its clock; the script has no clock check",
     ("feeds", "disease.sh of another shape"): "the build wants disease.sh's country/affectedCountries; the "
                                               "script reads any object with the numbers",

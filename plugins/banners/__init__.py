@@ -16,19 +16,18 @@ import datetime
 import html
 import logging
 import os
-import sys
 
 from pelican import signals
 
 from portal import outputs
 from portal.checks import content_check_requested
 from portal.images import PhotoError, forget_photo_caches, photo_cache, publish_files
-from portal.problems import fail_cleanly
+from portal.problems import fail_cleanly, report
 from portal.safe_text import shown
 from portal.settings import fill_pelican_defaults
 from portal.vietnamese import TIMEZONE, to_vn
 
-from .model import load_banners, redirect_path, slot_banners
+from .model import layout_problems, load_banners, redirect_path, slot_banners, slot_places
 
 logger = logging.getLogger(__name__)
 
@@ -63,36 +62,15 @@ def _millis(moment):
 def _render(generators):
     generator = generators[0]
     settings = generator.settings
-    slots = settings.get("BANNER_SLOTS", {})
-    # the sidebar from top to bottom: widgets (theme/templates/widgets/<name>.html)
-    # and banner slots; a sidebar slot left out of the list follows it
-    sidebar = settings.get("SIDEBAR_BLOCKS", ["search_box", "visitor_stats", "covid_bulletin"])
-    places = {name: slot.get("place", "sidebar") for name, slot in slots.items()}
+    slots = settings["BANNER_SLOTS"]
+    sidebar = settings["SIDEBAR_BLOCKS"]
+    places = slot_places(slots)
     widgets = {name[len("widgets/"):-len(".html")] for name in generator.env.list_templates()
                if name.startswith("widgets/") and name.endswith(".html")}
-    layout = [f"BANNER_SLOTS: vị trí “{name}” có place “{place}”; dùng “sidebar” hoặc “header” "
-              f"(place must be sidebar or header)" for name, place in places.items() if place not in ("sidebar", "header")]
-    for index, name in enumerate(sidebar):
-        if name in sidebar[:index]:
-            layout.append(f"SIDEBAR_BLOCKS: “{name}” có hai lần (listed twice)")
-        elif places.get(name, "sidebar") != "sidebar":
-            layout.append(f"SIDEBAR_BLOCKS: vị trí “{name}” có place “{places[name]}”, "
-                          f"không đặt được trong cột bên (not a sidebar slot)")
-        elif name not in places and name not in widgets:
-            layout.append(f"SIDEBAR_BLOCKS: “{name}” không phải vị trí nào trong BANNER_SLOTS "
-                          f"({', '.join(slots)}) hay khối nào của giao diện ({', '.join(sorted(widgets))}) "
-                          f"(unknown sidebar block)")
     banners, problems = load_banners(banners_path(settings), settings["PATH"], slots)
-    for problem in layout + problems:
-        print(problem, file=sys.stderr)
-    if layout:
-        fail_cleanly(logger.error, "pelicanconf.py có %d lỗi, xem các dòng trên (%d problems in the sidebar settings)",
-                     len(layout), len(layout))
-        return
-    if problems:
-        # the build fails (--fatal errors); nothing is published from an invalid file
-        fail_cleanly(logger.error, "banners.yml có %d lỗi, xem các dòng trên (%d problems in banners.yml)",
-                     len(problems), len(problems))
+    problems += layout_problems(slots, sidebar, widgets)
+    # the build fails (--fatal errors); nothing is published from an invalid file
+    if report(problems, subject=("Biểu ngữ", "banners")):
         return
     now = build_now(settings)
     cache = photo_cache(settings)
@@ -142,9 +120,18 @@ def _render(generators):
     generator.context["banner_schedule_needed"] = any(s["scheduled"] for s in context_slots.values())
 
 
+def theme_widgets(settings):
+    """The sidebar widgets the theme has (``templates/widgets/<name>.html``)."""
+    folder = os.path.join(settings["THEME"], "templates", "widgets")
+    return {name[:-len(".html")] for name in os.listdir(folder) if name.endswith(".html")} \
+        if os.path.isdir(folder) else set()
+
+
 def _check(settings):
-    """``make check``: banners.yml, judged as the build judges it."""
-    return load_banners(banners_path(settings), settings["PATH"], settings["BANNER_SLOTS"])[1]
+    """``make check``: banners.yml and the sidebar settings, judged as the build judges them."""
+    slots = settings["BANNER_SLOTS"]
+    return (load_banners(banners_path(settings), settings["PATH"], slots)[1]
+            + layout_problems(slots, settings["SIDEBAR_BLOCKS"], theme_widgets(settings)))
 
 
 def register():

@@ -2,7 +2,7 @@
 
     python -m banners [--settings pelicanconf.py] [--views output/feeds/views.json]
 
-Clicks are the page views of the banner's redirect page
+Clicks are the requests of the banner's redirect page
 (``chuyen-huong/<id>.html``) counted by ``make stats``.
 """
 
@@ -13,7 +13,7 @@ import unicodedata
 
 from pelican.settings import read_settings
 
-from portal.feeds import FeedError, parse_views, read_json
+from portal.feeds import FeedError, parse_clicks, read_json
 from portal.problems import report
 from portal.safe_text import shown
 from portal.settings import fill_defaults
@@ -23,11 +23,11 @@ from . import banners_path, build_now
 from .model import load_banners, redirect_path, status_text
 
 
-def load_views(paths):
-    """Page views from the first valid ``views.json`` of ``paths``."""
+def load_clicks(paths):
+    """Clicks per redirect page from the first valid ``views.json`` of ``paths``."""
     for path in paths:
         try:
-            return parse_views(read_json(path))
+            return parse_clicks(read_json(path))
         except FeedError:
             continue
     return {}
@@ -60,14 +60,14 @@ def main(argv=None, out=sys.stdout):
     status = report(problems, tool="make banners", ok=None, stream=out)
     now = build_now(settings)
     feeds = settings["LIVE_FEEDS_OUTPUT"]
-    views = load_views(args.views or [
+    clicks_of = load_clicks(args.views or [
         os.path.join(settings["OUTPUT_PATH"], feeds, "views.json"),
         os.path.join(settings["PATH"], settings["LIVE_FEEDS_DIR"], "views.json"),
     ])
     slots = list(settings["BANNER_SLOTS"])
     rows = [("vị trí", "thứ tự", "id", "tiêu đề", "trạng thái", "lượt bấm")]
     for banner in sorted(banners, key=lambda b: (slots.index(b.slot), b.order, b.id)):
-        clicks = views.get(redirect_path(banner)) if banner.external else None
+        clicks = clicks_of.get(redirect_path(banner)) if banner.external else None
         rows.append((banner.slot, banner.order, banner.id, banner.title, status_text(banner, now),
                      "—" if clicks is None else clicks))
     print(table(rows), file=out)

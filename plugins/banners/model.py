@@ -326,3 +326,28 @@ def redirect_path(banner, prefix="chuyen-huong"):
     """The site page an outbound banner link goes through, so the access
     log records the click (``chuyen-huong/<id>.html``)."""
     return f"{prefix}/{banner.id}.html"
+
+
+def slot_places(slots):
+    """``{slot: "sidebar" | "header"}`` (a slot without ``place`` is in the sidebar)."""
+    return {name: slot.get("place", "sidebar") for name, slot in slots.items()}
+
+
+def layout_problems(slots, sidebar, widgets):
+    """What is wrong with ``BANNER_SLOTS`` places and ``SIDEBAR_BLOCKS`` (the
+    sidebar from top to bottom: the theme's ``widgets`` and sidebar slots),
+    as problems of pelicanconf.py."""
+    places = slot_places(slots)
+    found = [f"BANNER_SLOTS: vị trí “{name}” có place “{place}”; dùng “sidebar” hoặc “header” "
+             f"(place must be sidebar or header)" for name, place in places.items() if place not in ("sidebar", "header")]
+    for index, name in enumerate(sidebar):
+        if name in sidebar[:index]:
+            found.append(f"SIDEBAR_BLOCKS: “{name}” có hai lần (listed twice)")
+        elif places.get(name, "sidebar") != "sidebar":
+            found.append(f"SIDEBAR_BLOCKS: vị trí “{name}” có place “{places[name]}”, "
+                         f"không đặt được trong cột bên (not a sidebar slot)")
+        elif name not in places and name not in widgets:
+            found.append(f"SIDEBAR_BLOCKS: “{name}” không phải vị trí nào trong BANNER_SLOTS "
+                         f"({', '.join(slots)}) hay khối nào của giao diện ({', '.join(sorted(widgets))}) "
+                         f"(unknown sidebar block)")
+    return [Problem("pelicanconf.py", 0, message) for message in found]
