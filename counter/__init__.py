@@ -10,8 +10,10 @@ since the previous run and writes, in the feeds folder:
 
 Their exact format is ``feeds.schema.json`` beside this file (JSON Schema
 2020-12): the only thing the counter and the site build share. The counter
-is a tool of its own: standard library only, no import from the build, run
-by cron with the system's ``python3`` and no virtual environment.
+is a tool of its own: standard library only, run by cron with the system's
+``python3`` and no virtual environment from the project folder; of the
+project it imports only ``portal.atomic``, the one atomic write (standard
+library only, like this package).
 
 Definitions (also in the README):
 
@@ -57,7 +59,7 @@ Usage, from the project's folder::
 One module per job: ``logline`` (one line: fields, time, bots, path),
 ``pages`` (the output registry: which paths are page views), ``logfiles``
 (which bytes of which file are new; lines; gzip), ``scan`` (new lines ->
-page views), ``visits``, ``state``, ``atomic`` (the one atomic write),
+page views), ``visits``, ``state``,
 ``feeds`` (rendering and writing them), ``job`` (one run), ``__main__``
 (the command line).
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .atomic import write_atomic
+from portal.atomic import write_atomic
 from .pages import Registry
 from .state import State
 from .visits import iso_time

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
-from .atomic import remove_leftovers, write_atomic
+from portal.atomic import remove_leftovers, write_atomic
 from .feeds import VIEWS_FEED, VISITORS_FEED, sync_feeds
 from .logfiles import LogFiles
 from .logline import normalise_path
