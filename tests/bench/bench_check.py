@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
+from content_check.__main__ import site_settings  # noqa: E402
 from content_check.site import check_site  # noqa: E402
 from pelican.settings import read_settings  # noqa: E402
 from synthetic import ROOT, make_site  # noqa: E402
@@ -65,9 +65,8 @@ def one_article_site(folder, body):
 
 
 def hostile_table(folder, size):
-    from vi_locale import NFCMarkdownReader
+    from pelican.readers import Readers
 
-    from content_check.render import markdown_settings
     from portal.markdown_source import SourceError
 
     rows = []
@@ -75,8 +74,8 @@ def hostile_table(folder, size):
     def measure(body):
         content, path = one_article_site(folder, body)
         cache = Path(folder) / "cache"
-        settings = read_settings(str(ROOT / "pelicanconf.py"),
-                                 override={"PATH": str(content), "CACHE_PATH": str(cache)})
+        settings = site_settings(read_settings(str(ROOT / "pelicanconf.py"),
+                                               override={"PATH": str(content), "CACHE_PATH": str(cache)}))
 
         def check():  # cold: the verdict is not remembered from the run before
             shutil.rmtree(cache, ignore_errors=True)
@@ -85,7 +84,7 @@ def hostile_table(folder, size):
 
         def read():
             try:
-                return NFCMarkdownReader(markdown_settings(settings)).read(str(path))
+                return Readers(settings).readers["md"].read(str(path))  # vi_locale's, as the build reads
             except SourceError as error:
                 return error
         read_time, outcome = best_of(3, read)
@@ -109,7 +108,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         content = make_site(folder, args.count)
-        settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(content)})
+        settings = site_settings(read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(content)}))
         cwd = os.getcwd()
         os.chdir(folder)
         try:

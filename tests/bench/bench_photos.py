@@ -26,13 +26,11 @@ import os
 import random
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "plugins"))
 
 from PIL import Image  # noqa: E402
 

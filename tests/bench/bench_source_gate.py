@@ -6,10 +6,8 @@ import argparse
 import sys
 import tempfile
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
 from pelican.generators import Generator  # noqa: E402
 from pelican.settings import read_settings  # noqa: E402

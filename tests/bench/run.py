@@ -3,10 +3,7 @@ measured in the same run. Not part of `make test` (timings are not tests)."""
 
 import importlib
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
 BENCHES = ["bench_photos", "bench_check", "bench_counter", "bench_search", "bench_source_gate"]
 
