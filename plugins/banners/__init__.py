@@ -66,7 +66,7 @@ def _render(generators):
     sidebar = settings["SIDEBAR_BLOCKS"]
     places = slot_places(slots)
     widgets = {name[len("widgets/"):-len(".html")] for name in generator.env.list_templates()
-               if name.startswith("widgets/") and name.endswith(".html")}
+               if name.startswith("widgets/") and name.endswith(".html")} or None
     banners, problems = load_banners(banners_path(settings), settings["PATH"], slots)
     problems += layout_problems(slots, sidebar, widgets)
     # the build fails (--fatal errors); nothing is published from an invalid file
@@ -121,10 +121,11 @@ def _render(generators):
 
 
 def theme_widgets(settings):
-    """The sidebar widgets the theme has (``templates/widgets/<name>.html``)."""
+    """The sidebar widgets the theme has (``templates/widgets/<name>.html``);
+    None for a theme without that folder (Pelican's own: no sidebar to lay out)."""
     folder = os.path.join(settings["THEME"], "templates", "widgets")
     return {name[:-len(".html")] for name in os.listdir(folder) if name.endswith(".html")} \
-        if os.path.isdir(folder) else set()
+        if os.path.isdir(folder) else None
 
 
 def _check(settings):

@@ -336,7 +336,8 @@ def slot_places(slots):
 def layout_problems(slots, sidebar, widgets):
     """What is wrong with ``BANNER_SLOTS`` places and ``SIDEBAR_BLOCKS`` (the
     sidebar from top to bottom: the theme's ``widgets`` and sidebar slots),
-    as problems of pelicanconf.py."""
+    as problems of pelicanconf.py. ``widgets`` None: the theme has no
+    sidebar widgets folder, so names are not judged against it."""
     places = slot_places(slots)
     found = [f"BANNER_SLOTS: vị trí “{name}” có place “{place}”; dùng “sidebar” hoặc “header” "
              f"(place must be sidebar or header)" for name, place in places.items() if place not in ("sidebar", "header")]
@@ -346,7 +347,7 @@ def layout_problems(slots, sidebar, widgets):
         elif places.get(name, "sidebar") != "sidebar":
             found.append(f"SIDEBAR_BLOCKS: vị trí “{name}” có place “{places[name]}”, "
                          f"không đặt được trong cột bên (not a sidebar slot)")
-        elif name not in places and name not in widgets:
+        elif widgets is not None and name not in places and name not in widgets:
             found.append(f"SIDEBAR_BLOCKS: “{name}” không phải vị trí nào trong BANNER_SLOTS "
                          f"({', '.join(slots)}) hay khối nào của giao diện ({', '.join(sorted(widgets))}) "
                          f"(unknown sidebar block)")

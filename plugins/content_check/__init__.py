@@ -82,7 +82,7 @@ def _sanitise(instance):
                                 for _, found in results if found][:1]
         if any(p.severity == "error" for p in problems):
             instance.status = "draft"
-        report(problems, subject=(f"{path}: HTML", f"{path}: HTML"))
+        report(problems)
     if instance._content is not None:
         instance._content = results[0][0]
     for name, (cleaned, _) in zip(formatted_fields(instance.settings), results[1:]):

@@ -29,7 +29,7 @@ def _read_text(reader, text):
     on its own, must not stop the rendering."""
     if hasattr(reader, "read_text"):
         return reader.read_text(text, only_formatted=True)
-    md = Markdown(**reader.settings["MARKDOWN"])
+    md = reader._md = Markdown(**reader.settings["MARKDOWN"])  # _parse_metadata reads it, as in read()
     content = md.convert(text)
     fields = {name.lower() for name in reader.settings["FORMATTED_FIELDS"]}
     meta = {key: values for key, values in getattr(md, "Meta", {}).items() if key.lower() in fields}

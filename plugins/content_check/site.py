@@ -342,8 +342,24 @@ def check_links(document, settings, known_urls, drafts=frozenset()):
     return problems
 
 
+def own_urls(settings):
+    """The addresses the site writes besides articles and pages, found as
+    Pelican finds them: each of DIRECT_TEMPLATES at ``<NAME>_URL``, else
+    ``<NAME>_SAVE_AS``, else ``<name>.html``; TEMPLATE_PAGES' targets."""
+    urls = {"", "index.html"}
+    for name in settings["DIRECT_TEMPLATES"]:
+        save_as = settings.get(f"{name.upper()}_SAVE_AS", f"{name}.html")
+        for url in (settings.get(f"{name.upper()}_URL"), save_as):
+            if url:
+                urls.add(url)
+                if url.endswith("/index.html"):
+                    urls.add(url[:-len("index.html")])
+    urls.update(settings["TEMPLATE_PAGES"].values())
+    return urls
+
+
 def site_urls(documents, settings):
-    urls = {"", "index.html", settings["ARCHIVES_URL"], "sitemap.xml", "robots.txt", "404.html", "tim-kiem/"}
+    urls = own_urls(settings)
     for document in documents:
         if document.url and document.value("status").lower() != "draft":
             urls.add(document.url)
