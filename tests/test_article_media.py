@@ -43,7 +43,7 @@ def photo(path, size=(1600, 1067), mode="RGB", gps=False, orientation=None):
 
 @pytest.fixture
 def media_site(tiny_content):
-    article = write_article(tiny_content / "articles", "dai-hoi", dict(
+    article = write_article(tiny_content / "articles", "dai-hoi-dang-bo-xa-dong-tien", dict(
         HEADER, Attachments="\n    ke-hoach.pdf | Kế hoạch tổ chức đại hội\n    bao-cao.docx",
         Gallery="\n    g2.jpg | Ảnh bộ sưu tập"), BODY)
     folder = article.parent

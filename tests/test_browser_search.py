@@ -350,7 +350,7 @@ def odd_url(tmp_path_factory):
     work = tmp_path_factory.mktemp("odd-search")
     content = new_content(work / "content")
     shutil.copytree(ROOT / "content" / "feeds", content / "feeds")  # the widgets fetch them
-    write_article(content / "articles", "la", {
+    write_article(content / "articles", "gia-xz-q-r-dam", {  # the folder names the address
         "Title": ODD_TITLE, "Date": "2020-06-02 08:00", "Category": "Xây dựng Đảng",
         "Summary": "Lời dẫn."}, "Từ khóa riêng: quyvutraogiai.\n")
     write_article(content / "articles", "khac", {

@@ -28,7 +28,7 @@ ARTICLE = {
     "Image": "anh.jpg",
     "ImageCaption": "Quang cảnh hội nghị",
 }
-PAGE = "xay-dung-dang/hoi-nghi-quan-triet-nghi-quyet.html"
+PAGE = "xay-dung-dang/hoi-nghi.html"  # the article's folder names its address
 
 
 def make_project(root):

@@ -67,7 +67,7 @@ def test_covid_source_must_stay_in_the_folder():
 @pytest.fixture
 def widget_site(tiny_content):
     shutil.copytree(SAMPLE_FEEDS, tiny_content / "feeds")
-    write_article(tiny_content / "articles", "ket-qua", {
+    write_article(tiny_content / "articles", "ket-qua-va-mot-so-kinh-nghiem-tu-dai-hoi-diem-cap-co-so", {
         "Title": "Kết quả và một số kinh nghiệm từ đại hội điểm cấp cơ sở",
         "Date": "2020-03-26 08:15", "Category": "Xây dựng Đảng", "Author": "H. Sơn",
         "Summary": "Lời dẫn.",

@@ -74,7 +74,7 @@ def article(content, slug, image="anh.jpg", status=None, title=None):
 
 
 def page_url(slug):
-    return f"xay-dung-dang/bai-{slug}.html"
+    return f"xay-dung-dang/{slug}.html"  # an article's address is its folder's name
 
 
 @contextmanager

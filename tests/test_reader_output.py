@@ -66,17 +66,18 @@ def hidden_site(tmp_path_factory):
     content = new_content(work / "content")
     shutil.copytree(ROOT / "content" / "feeds", content / "feeds")  # make publish needs them
     articles = content / "articles"
-    write_article(articles, "mot", header("Bài công khai một", "2020-03-01 08:00", Tags="chung"),
-                  f"Xem thêm [thông báo]({{filename}}../an/index.md).\n")
-    write_article(articles, "hai", header("Bài công khai hai", "2020-03-02 08:00", Tags="chung"))
+    # each folder is named as the address the tests read (an address is its folder's name)
+    write_article(articles, "bai-cong-khai-mot", header("Bài công khai một", "2020-03-01 08:00", Tags="chung"),
+                  f"Xem thêm [thông báo]({{filename}}../thong-bao-noi-bo-chi-gui-qua-duong-lien-ket/index.md).\n")
+    write_article(articles, "bai-cong-khai-hai", header("Bài công khai hai", "2020-03-02 08:00", Tags="chung"))
     # The newest, marked Featured and sharing a tag: still never listed.
-    write_article(articles, "an", header(HIDDEN_TITLE, "2020-03-05 08:00", Status="hidden",
+    write_article(articles, "thong-bao-noi-bo-chi-gui-qua-duong-lien-ket", header(HIDDEN_TITLE, "2020-03-05 08:00", Status="hidden",
                                          Featured="true", Tags="chung, chỉ bài ẩn"),
                   "Nội dung riêng của bài ẩn: từ khóa độc nhất quyvutraogiai.\n")
     # The only article of its category: no category page, no menu entry.
-    write_article(articles, "vang", dict(header("Bài ẩn trong chuyên mục vắng", "2020-03-06 08:00",
+    write_article(articles, "bai-an-trong-chuyen-muc-vang", dict(header("Bài ẩn trong chuyên mục vắng", "2020-03-06 08:00",
                                                 Status="hidden"), Category="Văn hóa - Xã hội"))
-    (content / "pages" / "an.md").write_text(
+    (content / "pages" / "trang-an.md").write_text(
         "Title: Trang ẩn\nStatus: hidden\n\nNội dung trang ẩn quyvutraogiai.\n", encoding="utf-8")
     return build(content, work)
 
@@ -169,7 +170,7 @@ TITLE = "Giá x<y và y>z & \"Q\" 'R'"
 TITLE_D = "Đất x<y & \"Đ\" 'đ'"
 TAG = "thuế <b> & \"giá\""
 AUTHOR = "H. Sơn <i>&amp;</i>"
-TITLE_URL = "xay-dung-dang/gia-xz-q-r.html"  # Pelican's slugify strips "<y và y>"
+TITLE_URL = "xay-dung-dang/gia-xz-q-r.html"  # the folder's name, as Pelican's slugify makes it from the title
 TITLE_D_URL = "xay-dung-dang/dat-xy-d-d.html"
 
 
@@ -178,10 +179,10 @@ def title_site(tmp_path_factory):
     work = tmp_path_factory.mktemp("titles")
     content = new_content(work / "content")
     articles = content / "articles"
-    write_article(articles, "gia", dict(header(TITLE, "2020-04-02 08:00"), Tags=TAG, Author=AUTHOR,
+    write_article(articles, "gia-xz-q-r", dict(header(TITLE, "2020-04-02 08:00"), Tags=TAG, Author=AUTHOR,
                                         Summary="So sánh x < y và y > z & \"Q\" — *giá* 'R'"))
-    write_article(articles, "dat", header(TITLE_D, "2020-04-01 08:00"))
-    write_article(articles, "khac", header("Bài khác", "2020-03-01 08:00"))
+    write_article(articles, "dat-xy-d-d", header(TITLE_D, "2020-04-01 08:00"))
+    write_article(articles, "bai-khac", header("Bài khác", "2020-03-01 08:00"))
     return build(content, work)
 
 
@@ -273,7 +274,7 @@ def attachment_site(tmp_path_factory):
     content = new_content(work / "content")
     names = list(ATTACHMENTS) + [NFD_NAME]
     listing = "".join(f"\n    {name} | Tệp “{i}” <b> & 'x'" for i, name in enumerate(names))
-    article = write_article(content / "articles", "tep", dict(
+    article = write_article(content / "articles", "bai-co-tep-dinh-kem", dict(
         header("Bài có tệp đính kèm", "2020-05-01 08:00"), Attachments=listing))
     for name, data in ATTACHMENTS.items():
         (article.parent / name).write_bytes(data)
@@ -479,9 +480,9 @@ def odd_address_settings():
 def odd_site(tmp_path_factory):
     work = tmp_path_factory.mktemp("odd-address")
     content = new_content(work / "content")
-    write_article(content / "articles", "la", header("Bài có địa chỉ lạ", "2020-06-02 08:00"))
-    write_article(content / "articles", "tro", header("Bài trỏ tới", "2020-06-01 08:00"),
-                  "Xem [bài kia]({filename}../la/index.md).\n")
+    write_article(content / "articles", "bai-co-dia-chi-la", header("Bài có địa chỉ lạ", "2020-06-02 08:00"))
+    write_article(content / "articles", "bai-tro-toi", header("Bài trỏ tới", "2020-06-01 08:00"),
+                  "Xem [bài kia]({filename}../bai-co-dia-chi-la/index.md).\n")
     return build(content, work, extra=odd_address_settings())
 
 

@@ -127,7 +127,7 @@ def write_vector(content, vector_id, where, text):
 def make_project(root):
     """A copy of the project with one ordinary article; `make` runs on it."""
     content = project_copy(root) / "content"
-    write_article(content / "articles" / "xay-dung-dang", "bai-tot",
+    write_article(content / "articles" / "xay-dung-dang", "bai-viet-binh-thuong",
                   {"Title": "Bài viết bình thường", "Date": "2020-03-20 08:00", "Category": "Xây dựng Đảng",
                    "Summary": "Lời dẫn **đậm**."},
                   "## Mục một\n\n| Cột | Số |\n|:---|---:|\n| a | 1 |\n\n> Trích dẫn.\n\n"
@@ -307,7 +307,7 @@ def test_pasted_looks_are_warnings_and_the_article_stays_published(tiny_content,
     <s>) is kept."""
     from conftest import build, run_pelican
 
-    source = write_article(tiny_content / "articles", "bai", {
+    source = write_article(tiny_content / "articles", "bai-dan-tu-word", {
         "Title": "Bài dán từ Word", "Date": "2020-03-23 08:15", "Category": "Xây dựng Đảng"}, WORD_PASTE)
     site = build(tiny_content, tmp_path / "html")
     shown = os.path.relpath(source, ROOT)
