@@ -189,6 +189,20 @@ def test_a_broken_ledger_stops_the_build_and_is_never_overwritten(tiny_content, 
     assert not (tmp_path / "output").exists()
 
 
+def test_make_check_reports_a_ledger_the_build_cannot_use(checked, tmp_path):
+    content, settings = checked
+    write_article(content / "articles" / "xay-dung-dang", "dai-hoi", HEADER)
+    (content / "data").mkdir()
+    (tmp_path / "ngoai.json").write_text('{"version": 1, "addresses": {}}', encoding="utf-8")
+    (content / LEDGER).symlink_to(tmp_path / "ngoai.json")
+    import io
+    out = io.StringIO()
+    assert command_check(settings, out) == 1
+    assert out.getvalue().startswith("content/data/so-dia-chi.json:1: sổ địa chỉ không dùng được: là liên kết "
+                                     "(symlink) trỏ ra ngoài thư mục content/")
+    assert (content / LEDGER).is_symlink()
+
+
 def test_the_sample_sites_old_title_addresses_redirect(sample_site):
     """Two sample articles had a title slug that differs from their folder;
     the ledger was seeded with the addresses their titles gave."""

@@ -33,6 +33,7 @@ from portal import outputs
 from portal.addresses import source_slug
 from portal.atomic import write_atomic
 from portal.checks import content_check_requested
+from portal.content_paths import hard_linked, real_path_inside
 from portal.problems import Problem, fail_cleanly, report
 from portal.settings import fill_pelican_defaults
 
@@ -82,9 +83,15 @@ def ledger_path(settings):
     return os.path.join(settings["PATH"], name) if name else None
 
 
-def read_ledger(path):
+def read_ledger(path, content_root):
     """``(entries, text)``; a missing ledger is an empty one. LedgerError
-    when it cannot be used."""
+    when it cannot be used (a symlink out of content/ or a hard link is
+    refused unread, as every file of content/ is)."""
+    if os.path.lexists(path) and not real_path_inside(content_root, path):
+        raise LedgerError(f"là liên kết (symlink) trỏ ra ngoài thư mục content/, tới {os.path.realpath(path)} "
+                          "(a symlink leading outside content/)")
+    if hard_linked(path):
+        raise LedgerError("là liên kết cứng (hard link) (a hard link)")
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -150,7 +157,7 @@ def _publish_redirects(generators):
         return
     output = generators[0].output_path
     try:
-        ledger, text = read_ledger(path)
+        ledger, text = read_ledger(path, settings["PATH"])
     except LedgerError as error:
         print(_unusable(path, error), file=sys.stderr)
         fail_cleanly(logger.error, "Sổ địa chỉ có lỗi, xem dòng trên (the address ledger cannot be used)")
@@ -197,7 +204,7 @@ def _check(settings):
     if not path:
         return []
     try:
-        read_ledger(path)
+        read_ledger(path, settings["PATH"])
     except LedgerError as error:
         return [_unusable(path, error)]
     return []
