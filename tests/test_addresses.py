@@ -234,6 +234,15 @@ def test_plan_finds_the_one_successor_or_none():
     assert plan(parse(to_bytes(result.entries)), current).lost == []
 
 
+def test_plan_follows_a_folder_renamed_back_to_its_old_name():
+    first = plan({}, {"a/x.html": Published("articles/a/x/index.md", "2020-01-01 08:00", "a")}).entries
+    second = plan(first, {"a/y.html": Published("articles/a/y/index.md", "2020-01-01 08:00", "a")})
+    assert second.redirects == {"a/x.html": "a/y.html"}
+    third = plan(second.entries, {"a/x.html": Published("articles/a/x/index.md", "2020-01-01 08:00", "a")})
+    assert third.redirects == {"a/y.html": "a/x.html"} and third.lost == []
+    assert "to" not in third.entries["a/x.html"]
+
+
 def test_the_ledger_refuses_what_it_cannot_trust():
     for document in ('{"version": 2, "addresses": {}}', '{"version": 1, "addresses": {"/x.html": {"source": "a"}}}',
                      '{"version": 1, "addresses": {"x.html": {"source": "a", "to": "../y.html"}}}', "[1",

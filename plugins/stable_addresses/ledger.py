@@ -115,8 +115,8 @@ def _identity(published):
 def successor(entry, current, new_addresses, by_source):
     """The current address of the article ``entry`` recorded, or None: the
     one its source file makes now (a changed Slug or Category), else the
-    only new address with the same Date (to the minute) and category (a
-    renamed folder)."""
+    only address new in this build with the same Date (to the minute) and
+    category (a renamed folder)."""
     if entry["source"] in by_source:
         return by_source[entry["source"]]
     if not entry.get("date"):
@@ -138,7 +138,10 @@ def plan(ledger, current):
     (reported the first time only).
     """
     result = Plan()
-    new_addresses = sorted(set(current) - set(ledger))
+    # addresses an article took in this build: never published, or until now
+    # only a redirect or gone (a folder renamed back to its old name)
+    new_addresses = sorted(url for url in current if url not in ledger or ledger[url].get("to")
+                           or ledger[url].get("gone"))
     by_source = {published.source: url for url, published in sorted(current.items())}
     for url, published in current.items():
         result.entries[url] = _identity(published)
