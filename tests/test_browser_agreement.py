@@ -203,6 +203,8 @@ KNOWN = {
                                               "that clean to the same one another value wins; no feed has such keys",
     ("feeds", "naive time"): "the build refuses a time without offset (Date.parse would read it as the "
                              "reader's local time), so it never publishes one; the script reads what it is given",
+    ("feeds", "space for T"): "the build takes only the contract's form (2020-08-14T11:00:00+07:00); "
+                              "Date.parse also takes a space for the T",
     ("feeds", "date only"): "the build refuses a date without time and offset; Date.parse reads midnight UTC",
     ("feeds", "time in the future"): "the build refuses a feed dated ahead of its clock; the script has no clock check",
     ("feeds", "disease.sh of another shape"): "the build wants disease.sh's country/affectedCountries; the "

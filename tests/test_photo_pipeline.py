@@ -1,4 +1,4 @@
-"""Unit tests of plugins/photos/pipeline.py.
+"""Unit tests of the photo pipeline, portal/images.py.
 
 Every input is built here with Pillow (or by hand, byte by byte), small
 enough that the whole file runs in a few seconds: the point is to pin the

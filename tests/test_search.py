@@ -96,7 +96,9 @@ def test_a_site_without_indexable_page_gets_no_index(tmp_path):
     nothing is indexed, so menus and drafts never reach an index."""
     (tmp_path / "ban-nhap").mkdir()
     (tmp_path / "ban-nhap/nhap.html").write_text("<html><body><h1>Bản nháp</h1></body></html>", encoding="utf-8")
-    pelican = SimpleNamespace(settings={}, output_path=str(tmp_path))
+    from portal.settings import fill_defaults
+
+    pelican = SimpleNamespace(settings=fill_defaults({}), output_path=str(tmp_path))
     _index(pelican)
     assert not (tmp_path / "pagefind").exists()
 

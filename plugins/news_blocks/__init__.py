@@ -9,7 +9,7 @@ Only published articles are ever listed. ``Status: hidden`` articles
 and can be linked to, but no list, feed, sitemap or search index shows
 them; their own page still offers "Các tin khác" of their category.
 
-Also here: the ``plain_text`` filter (news_blocks.text)
+Also here: the ``plain_text`` filter (portal.html_text)
 and the feed writer that keeps titles as written (news_blocks.feeds).
 """
 

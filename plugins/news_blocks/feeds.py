@@ -2,7 +2,7 @@
 
 Pelican's Writer passes every feed and item title through
 ``Markup(...).striptags()``, which drops ``<y và y>`` from ``Giá x<y và y>z``
-and decodes ``&amp;``. Titles are plain text (see news_blocks.text); the
+and decodes ``&amp;``. Titles are plain text (see portal.html_text); the
 feed library escapes them for XML itself. This writer keeps Pelican's own
 feed code and only puts the plain title back.
 """

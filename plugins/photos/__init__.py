@@ -2,7 +2,7 @@
 
 After Pelican has read the articles and before it builds categories and
 tags, every photo an article uses (``Image``, ``Gallery`` and the body's
-``![...](photo.jpg)``) is processed by :mod:`.pipeline` (cached by content
+``![...](photo.jpg)``) is processed by :mod:`portal.images` (cached by content
 hash, on both cores) and the body's ``<img>`` become ``<picture>``. An
 article with a photo that cannot be published (a decompression bomb, a
 truncated file, a file that is not an image) is left out of the build with
