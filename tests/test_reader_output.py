@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 from bs4 import BeautifulSoup
 
+from portal.settings import fill_defaults
 from conftest import ROOT, build, new_content, run_pelican, write_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -294,10 +295,10 @@ def test_attachment_urls_are_encoded_and_served(attachment_site):
             href = link["href"]
             # nothing in the path a server or browser would cut or decode
             assert re.fullmatch(r"[A-Za-z0-9/_.~%-]+", href), href
-            assert unquote(href) == f"/tai-lieu/bai-co-tep-dinh-kem/{name}"
+            assert unquote(href) == f"/tai-lieu/xay-dung-dang/bai-co-tep-dinh-kem/{name}"
             with urllib.request.urlopen(base + href) as response:
                 assert response.status == 200 and response.read() == data, name
-    saved = {p.name for p in attachment_site.path("tai-lieu/bai-co-tep-dinh-kem").iterdir()}
+    saved = {p.name for p in attachment_site.path("tai-lieu/xay-dung-dang/bai-co-tep-dinh-kem").iterdir()}
     assert saved == set(expected) and all(unicodedata.is_normalized("NFC", n) for n in saved)
 
 
@@ -312,8 +313,8 @@ def test_two_attachments_with_one_name_are_not_both_published(tmp_path, caplog):
     (folder / "a.pdf").write_bytes(b"%PDF one")
     (folder / "tep" / "a.pdf").write_bytes(b"%PDF two")
     instance = Article.__new__(Article)
-    instance.settings = {"PATH": str(tmp_path / "content"), "SITEURL": ""}
-    instance.source_path, instance.slug = str(source), "a"
+    instance.settings = fill_defaults({"PATH": str(tmp_path / "content"), "SITEURL": ""})
+    instance.source_path, instance.slug, instance.override_save_as = str(source), "a", "a.html"
     instance.metadata = {"attachments": ["a.pdf | Một", "tep/a.pdf | Hai"]}
     with caplog.at_level(logging.WARNING):
         article_media._attachments(instance)
@@ -325,8 +326,8 @@ def test_two_attachments_with_one_name_are_not_both_published(tmp_path, caplog):
 
 
 def test_one_attachment_address_is_never_written_twice(tmp_path):
-    """Two articles with one Slug (two categories) share tai-lieu/<slug>/:
-    the second file of a name is refused, not written over the first."""
+    """Two articles with one Slug (two categories): each has its own
+    tai-lieu/<category>/<slug>/, so neither file is written over the other."""
     content = new_content(tmp_path / "content")
     for folder, category, date, data in (("moi", "Xây dựng Đảng", "2020-05-02 08:00", b"%PDF new"),
                                          ("cu", "Văn hóa - Xã hội", "2020-05-01 08:00", b"%PDF old")):
@@ -338,10 +339,9 @@ def test_one_attachment_address_is_never_written_twice(tmp_path):
     if result.returncode != 0:  # a content check that refuses the shared slug is as good
         assert "trung" in result.stdout and not (tmp_path / "output").exists()
         return
-    assert (tmp_path / "output/tai-lieu/trung/ke-hoach.pdf").read_bytes() == b"%PDF new"
-    assert re.search(
-        r"articles/cu/index\.md:6: cảnh báo: Attachments: tệp 'ke-hoach\.pdf' trùng địa chỉ "
-        r"'tai-lieu/trung/ke-hoach\.pdf' với tệp đính kèm của một bài khác cùng Slug", result.stdout)
+    assert (tmp_path / "output/tai-lieu/xay-dung-dang/trung/ke-hoach.pdf").read_bytes() == b"%PDF new"
+    assert (tmp_path / "output/tai-lieu/van-hoa-xa-hoi/trung/ke-hoach.pdf").read_bytes() == b"%PDF old"
+    assert "trùng địa chỉ" not in result.stdout
 
 
 def test_url_path_and_target():
@@ -454,9 +454,9 @@ def test_listing_skips_a_symlinked_attachment(tmp_path):
     (tmp_path / "secret.pdf").write_bytes(SECRET)
     (folder / "bi-mat.pdf").symlink_to(tmp_path / "secret.pdf")
     instance = Article.__new__(Article)
-    instance.settings = {"PATH": str(content), "SITEURL": ""}
+    instance.settings = fill_defaults({"PATH": str(content), "SITEURL": ""})
     instance.source_path = str(source)
-    instance.slug = "a"
+    instance.slug, instance.override_save_as = "a", "a.html"
     instance.metadata = {"attachments": ["that.pdf", "bi-mat.pdf | Tệp lạ"]}
     article_media._attachments(instance)
     assert [i["target"] for i in instance.attachments_list] == ["tai-lieu/a/that.pdf"]
