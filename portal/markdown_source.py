@@ -115,47 +115,44 @@ def _crowded_paragraph(text):
     return None
 
 
-def markup_hazard(text):
-    """``(offset, message)`` of the first shape Markdown cannot render in
-    linear time, or None."""
+def _hazards(text):
+    """``(offset, Vietnamese, English)`` for each shape found, cheapest first."""
     tags = _unclosed_tags(text) if "<" in text else []
     if len(tags) > MAX_UNCLOSED_TAGS:
-        return tags[0], (
-            f"có {len(tags)} thẻ HTML mở bằng “<” mà không đóng bằng “>” (quá {MAX_UNCLOSED_TAGS}), "
-            "thường do dán nhầm; hãy sửa hoặc xóa chúng — tệp chưa được xử lý "
-            f"(too many unclosed HTML tags: {len(tags)}; file refused before rendering)")
+        yield tags[0], (f"có {len(tags)} thẻ HTML mở bằng “<” mà không đóng bằng “>” (quá {MAX_UNCLOSED_TAGS}), "
+                        "thường do dán nhầm; hãy sửa hoặc xóa chúng"), f"too many unclosed HTML tags: {len(tags)}"
     deep = _deep_bracket(text) if "[" in text else None
     if deep is not None:
-        return deep, (
-            f"dấu “[” lồng nhau quá {MAX_BRACKET_DEPTH} lớp; hãy sửa hoặc xóa chúng — tệp chưa được xử lý "
-            f"(brackets nested deeper than {MAX_BRACKET_DEPTH}; file refused before rendering)")
+        yield deep, f"dấu “[” lồng nhau quá {MAX_BRACKET_DEPTH} lớp; hãy sửa hoặc xóa chúng", \
+            f"brackets nested deeper than {MAX_BRACKET_DEPTH}"
     links = _unclosed_links(text) if "](" in text else []
     if len(links) > MAX_UNCLOSED_LINKS:
-        return links[0], (
-            f"có {len(links)} liên kết “](” không có dấu “)” đóng (quá {MAX_UNCLOSED_LINKS}); hãy sửa "
-            f"hoặc xóa chúng — tệp chưa được xử lý (too many unclosed links: {len(links)}; "
-            "file refused before rendering)")
+        yield links[0], (f"có {len(links)} liên kết “](” không có dấu “)” đóng (quá {MAX_UNCLOSED_LINKS}); "
+                         "hãy sửa hoặc xóa chúng"), f"too many unclosed links: {len(links)}"
     abbreviations = [m.start() for m in _ABBREVIATION.finditer(text)] if "*[" in text else []
     if len(abbreviations) > MAX_ABBREVIATIONS:
-        return abbreviations[0], (
-            f"có {len(abbreviations)} định nghĩa viết tắt “*[…]:” (quá {MAX_ABBREVIATIONS}); hãy giữ "
-            "những chữ viết tắt cần giải thích — tệp chưa được xử lý "
-            f"(too many abbreviation definitions: {len(abbreviations)}; file refused before rendering)")
+        yield abbreviations[0], (f"có {len(abbreviations)} định nghĩa viết tắt “*[…]:” (quá {MAX_ABBREVIATIONS}); "
+                                 "hãy giữ những chữ viết tắt cần giải thích"), \
+            f"too many abbreviation definitions: {len(abbreviations)}"
     crowded = _crowded_paragraph(text) if "&" in text else None
     if crowded is not None:
-        return crowded, (
-            f"một đoạn có hơn {MAX_REFERENCES_PER_PARAGRAPH} mã ký tự dạng “&#…;”; hãy thay chúng bằng chữ "
-            "gõ trực tiếp — tệp chưa được xử lý (too many character references in one paragraph; "
-            "file refused before rendering)")
+        yield crowded, (f"một đoạn có hơn {MAX_REFERENCES_PER_PARAGRAPH} mã ký tự dạng “&#…;”; hãy thay chúng "
+                        "bằng chữ gõ trực tiếp"), "too many character references in one paragraph"
     fences = len(_FENCE_LINE.findall(text)) if "```" in text or "~~~" in text else 0
     blocks = (fences + 1) // 2 + len(_INDENTED_BLOCK.findall(text))
     if blocks > MAX_CODE_BLOCKS:
         fence, indented = _FENCE_LINE.search(text), _INDENTED_BLOCK.search(text)
         first = min(([fence.start()] if fence else []) + ([indented.end() - 1] if indented else []))
-        return first, (
-            f"có {blocks} khối mã (dòng ``` hoặc ~~~, hay đoạn thụt vào 4 dấu cách) — quá {MAX_CODE_BLOCKS}; "
-            "hãy xóa các dấu cách ở đầu đoạn và các dòng ``` thừa — tệp chưa được xử lý "
-            f"(too many code blocks: {blocks}; file refused before rendering)")
+        yield first, (f"có {blocks} khối mã (dòng ``` hoặc ~~~, hay đoạn thụt vào 4 dấu cách) — quá "
+                      f"{MAX_CODE_BLOCKS}; hãy xóa các dấu cách ở đầu đoạn và các dòng ``` thừa"), \
+            f"too many code blocks: {blocks}"
+
+
+def markup_hazard(text):
+    """``(offset, message)`` of the first shape Markdown cannot render in
+    linear time, or None."""
+    for offset, vietnamese, english in _hazards(text):
+        return offset, f"{vietnamese} — tệp chưa được xử lý ({english}; file refused before rendering)"
     return None
 
 
