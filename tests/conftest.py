@@ -11,6 +11,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
+# The article most tests write, by its header; each adds what it needs.
+ARTICLE = {"Title": "Đại hội Đảng bộ xã Đồng Tiến", "Date": "2020-03-23 08:15", "Category": "Xây dựng Đảng",
+           "Author": "H. Sơn"}
 
 
 def run_pelican(content, output, settings="pelicanconf.py", cache=None, extra=(), fatal="errors"):

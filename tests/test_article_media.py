@@ -4,18 +4,10 @@ import io
 import shutil
 
 import pytest
-from conftest import build, run_pelican, write_article
+from conftest import ARTICLE, build, run_pelican, write_article
 from PIL import Image
 
-HEADER = {
-    "Title": "Đại hội Đảng bộ xã Đồng Tiến",
-    "Date": "2020-03-23 08:15",
-    "Category": "Xây dựng Đảng",
-    "Author": "H. Sơn",
-    "Summary": "Lời dẫn của bài.",
-    "Image": "lead.jpg",
-    "ImageCaption": "Chú thích ảnh đại diện",
-}
+HEADER = dict(ARTICLE, Summary="Lời dẫn của bài.", Image="lead.jpg", ImageCaption="Chú thích ảnh đại diện")
 BODY = """Đoạn mở đầu.
 
 ![Đại biểu biểu quyết](body.jpg "Các đại biểu biểu quyết thông qua nghị quyết")

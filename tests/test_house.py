@@ -205,3 +205,31 @@ def test_a_file_written_behind_the_registry_stops_the_build(tmp_path):
     assert result.returncode == 1, result.stdout
     assert "lau.html: tệp này được ghi vào trang mà không qua sổ đăng ký đầu ra" in result.stdout
     assert not (tmp_path / "output").exists()
+
+
+# --- no block written twice ---------------------------------------------------
+
+def windows(path, size=6):
+    """Every run of ``size`` consecutive non-blank lines (stripped) of a file,
+    with the number of its first line; runs of punctuation alone and
+    module imports are skipped."""
+    lines = [(number, line.strip()) for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if line.strip() and not line.startswith(("import ", "from "))]  # import lists are not code
+    for start in range(len(lines) - size + 1):
+        run = tuple(text for _, text in lines[start:start + size])
+        if sum(len(text) > 3 for text in run) >= 3:
+            yield lines[start][0], run
+
+
+def test_no_block_of_six_lines_is_written_twice():
+    sources = [path for folder in ("plugins", "portal", "counter", "tests", "theme")
+               for pattern in ("*.py", "*.js", "*.html", "*.css") for path in (ROOT / folder).rglob(pattern)]
+    sources += [ROOT / name for name in ("pelicanconf.py", "publishconf.py", "Makefile")]
+    seen, repeated = {}, []
+    for path in sorted(sources):
+        for line, run in windows(path):
+            where = f"{path.relative_to(ROOT)}:{line}"
+            if run in seen and seen[run][0] != path or run in seen and line - seen[run][1] >= 6:
+                repeated.append(f"{where} repeats {seen[run][0].relative_to(ROOT)}:{seen[run][1]}")
+            seen.setdefault(run, (path, line))
+    assert repeated == []

@@ -4,22 +4,14 @@ import os
 import subprocess
 
 import pytest
-from conftest import write_settings, ROOT, write_article
+from conftest import ARTICLE, write_settings, ROOT, write_article
 from content_check.__main__ import command_check, new_article, site_settings
 from content_check.sanitiser import clean, link_allowed, removals
 from content_check.site import check_site
 from pelican.settings import read_settings
 from PIL import Image
 
-HEADER = {
-    "Title": "Đại hội Đảng bộ xã Đồng Tiến",
-    "Date": "2020-03-23 08:15",
-    "Category": "Xây dựng Đảng",
-    "Author": "H. Sơn",
-    "Summary": "Lời dẫn.",
-    "Image": "anh.jpg",
-    "ImageCaption": "Chú thích ảnh",
-}
+HEADER = dict(ARTICLE, Summary="Lời dẫn.", Image="anh.jpg", ImageCaption="Chú thích ảnh")
 
 
 @pytest.fixture
