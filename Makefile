@@ -92,5 +92,6 @@ stats:
 	$(PYTHON) -m counter --feeds-dir $(FEEDS_DIR) --state $(STATE) --published $(PUBLISHED) $(LOGS)
 
 clean:
-	# keeps cache/stats-state.json: the counter needs it to never count a log line twice
-	rm -rf output output.staging output.old cache/pelican tests/artifacts
+	# keeps cache/stats-state.json: the counter needs it to never count a log line twice;
+	# the output registry goes with output/ (the counter then waits for the next build)
+	rm -rf output output.staging output.old cache/pelican cache/outputs.json tests/artifacts

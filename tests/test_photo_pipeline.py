@@ -18,18 +18,8 @@ import zlib
 import pytest
 from PIL import Image, ImageCms, ImageDraw, ImageFile, ImageSequence
 
-from portal.images import (
-    THUMB_SIZE,
-    WIDTHS,
-    PhotoCache,
-    PhotoError,
-    ProcessedPhoto,
-    Rendition,
-    photo_digest,
-    process_banner,
-    process_photo,
-    publish_files,
-)
+from portal.images import THUMB_SIZE, WIDTHS, PhotoError, ProcessedPhoto, Rendition, photo_digest, process_banner, process_photo
+from portal.photo_cache import PhotoCache, publish_files
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 

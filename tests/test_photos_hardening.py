@@ -23,20 +23,9 @@ from PIL import Image, ImageDraw
 
 from conftest import ROOT, new_content, run_pelican, write_article
 import portal.images as pipeline
-from portal.images import (
-    JPEG_MAX,
-    MANIFEST_VERSION,
-    THUMB_SIZE,
-    WEBP_MAX,
-    WIDTHS,
-    CacheError,
-    PhotoCache,
-    PhotoError,
-    parse_manifest,
-    process_banner,
-    process_photo,
-    publish_files,
-)
+import portal.photo_cache
+from portal.images import JPEG_MAX, THUMB_SIZE, WEBP_MAX, WIDTHS, PhotoError, process_banner, process_photo
+from portal.photo_cache import CacheError, PhotoCache, forget_photo_caches, parse_manifest, publish_files
 
 CATEGORY = "Xây dựng Đảng"
 
@@ -274,7 +263,7 @@ def test_cache_verifies_size_by_stat_and_digest_only_when_rewritten(site, tmp_pa
     def must_not_read(path):
         raise AssertionError(f"{path} read on a warm build")
 
-    monkeypatch.setattr(pipeline, "_file_record", must_not_read)
+    monkeypatch.setattr(portal.photo_cache, "_file_record", must_not_read)
     warm = PhotoCache(tmp_path / "cache", site)
     warm.process_many([source], workers=1)
     assert warm.stats == {"processed": 0, "reused": 1, "failed": 0}
@@ -704,7 +693,7 @@ def test_glue_leaves_out_an_article_whose_photo_escapes_even_past_content_check(
     (content / "a" / "index.md").write_text("Title: A\nImage: anh.jpg\n\nx\n", encoding="utf-8")
     monkeypatch.setattr(photos, "resolve_media_path",  # a naive join, as before the gate
                         lambda root, source, ref: posixpath.join("a", ref))
-    pipeline.forget_photo_caches()
+    forget_photo_caches()
     instance = SimpleNamespace(metadata={"image": "anh.jpg"}, _content="",
                                source_path=str(content / "a" / "index.md"))
     from portal.settings import fill_defaults
@@ -712,7 +701,7 @@ def test_glue_leaves_out_an_article_whose_photo_escapes_even_past_content_check(
     settings = fill_defaults({"PATH": str(content), "CACHE_PATH": str(tmp_path / "cache"), "SITEURL": ""})
     with caplog.at_level(logging.WARNING, logger="photos"):
         kept = photos._process([instance], settings, str(tmp_path / "output"))
-    pipeline.forget_photo_caches()
+    forget_photo_caches()
     assert kept == []
     assert [r.getMessage() for r in caplog.records] == [
         f"{os.path.relpath(content / 'a' / 'index.md')}:2: ảnh 'anh.jpg': tệp ảnh nằm ngoài thư mục "

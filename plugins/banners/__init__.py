@@ -21,7 +21,8 @@ from pelican import signals
 
 from portal import outputs
 from portal.checks import content_check_requested
-from portal.images import PhotoError, forget_photo_caches, photo_cache, publish_files
+from portal.images import PhotoError
+from portal.photo_cache import forget_photo_caches, photo_cache, publish_files
 from portal.problems import fail_cleanly, report
 from portal.safe_text import shown
 from portal.settings import fill_pelican_defaults

@@ -26,7 +26,8 @@ from portal.content_paths import is_local_reference, resolve_media_path
 
 from portal.picture_html import ARTICLE_SIZES, body_image_sources, picture_html, replace_images
 from portal import outputs
-from portal.images import PhotoError, forget_photo_caches, photo_cache, publish_files
+from portal.images import PhotoError
+from portal.photo_cache import forget_photo_caches, photo_cache, publish_files
 from portal.problems import logged_fatal
 from portal.settings import fill_pelican_defaults
 from portal.vietnamese import nfc

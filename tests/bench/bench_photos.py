@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 from PIL import Image  # noqa: E402
 
-from portal.images import PhotoCache, publish_files  # noqa: E402
+from portal.photo_cache import PhotoCache, publish_files  # noqa: E402
 
 SIZE = (2000, 1333)
 
