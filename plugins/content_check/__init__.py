@@ -54,8 +54,8 @@ def _content_ready(instance):
     if os.path.abspath(instance.source_path) in _broken_sources:
         instance.status = "draft"
     if not SLUG.match(instance.slug or "") or len(instance.slug) > MAX_SLUG:
-        instance.slug = slugify(instance.slug or "", regex_subs=instance.settings.get(
-            "SLUG_REGEX_SUBSTITUTIONS", []))[:MAX_SLUG].rstrip("-") or "bai-viet"
+        instance.slug = slugify(instance.slug or "", regex_subs=instance.settings["SLUG_REGEX_SUBSTITUTIONS"]
+                                )[:MAX_SLUG].rstrip("-") or "bai-viet"
     if isinstance(instance, Page) and instance.slug in ("index", "404"):
         instance.slug += "-trang"  # reported as a duplicate address; never over the site's own page
     _sanitise(instance)

@@ -11,7 +11,6 @@ import argparse
 import datetime
 import os
 import sys
-import unicodedata
 
 from pelican import Pelican
 from pelican.settings import read_settings
@@ -19,7 +18,7 @@ from pelican.settings import read_settings
 from portal.checks import requested_problems
 from portal.problems import report
 from portal.settings import fill_defaults
-from portal.vietnamese import TIMEZONE
+from portal.vietnamese import TIMEZONE, nfc
 
 from .site import read_documents, slug_of, url_of
 
@@ -58,9 +57,9 @@ def command_check(settings, out=sys.stdout):
 def new_article(settings, title, category, now=None):
     """Create a draft; returns its path. Raises ValueError with a message
     for the staff when the category is unknown or the slug is taken."""
-    title = unicodedata.normalize("NFC", " ".join(title.split()))
-    category = unicodedata.normalize("NFC", category.strip())
-    categories = [unicodedata.normalize("NFC", c) for c in settings["MENU_CATEGORIES"]]
+    title = nfc(" ".join(title.split()))
+    category = nfc(category.strip())
+    categories = [nfc(c) for c in settings["MENU_CATEGORIES"]]
     if not title:
         raise ValueError("Thiếu tiêu đề: make article TITLE=\"...\" CATEGORY=\"...\" (missing TITLE)")
     if category not in categories:

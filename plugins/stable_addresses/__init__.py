@@ -58,9 +58,8 @@ def _capture_sources(pelican):
 def slug_maker(settings):
     """Pelican's slugify as Pelican calls it for a title."""
     def make(text):
-        return slugify(text, regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
-                       preserve_case=settings.get("SLUGIFY_PRESERVE_CASE", False),
-                       use_unicode=settings.get("SLUGIFY_USE_UNICODE", False))
+        return slugify(text, regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"],
+                       preserve_case=settings["SLUGIFY_PRESERVE_CASE"], use_unicode=settings["SLUGIFY_USE_UNICODE"])
     return make
 
 
