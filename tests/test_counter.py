@@ -820,9 +820,11 @@ def test_one_atomic_write_in_the_counter():
 def test_make_stats_needs_no_virtual_environment(tmp_path):
     """`make stats` runs from cron every minute: it must not reinstall
     packages (a LAN server may be offline) even when requirements.txt is new."""
-    result = subprocess.run(["make", "-n", "-W", "requirements.txt", "-W", "requirements-test.txt", "stats",
-                             "LOGS=/var/log/nginx/access.log", "PYTHON=python3"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    # as cron runs it: not under another make (`make test` exports MAKELEVEL)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-W", "requirements.txt", "-W",
+                             "requirements-test.txt", "stats", "LOGS=/var/log/nginx/access.log", "PYTHON=python3"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "python3 -m counter --feeds-dir content/feeds --state cache/stats-state.json "
