@@ -15,7 +15,8 @@ both call :func:`source_slug`, so they agree on every address. Pelican's
 """
 
 import posixpath
-import unicodedata
+
+from .vietnamese import nfc
 
 # The file that stands for its folder: the folder names the article.
 FOLDER_FILE_STEM = "index"
@@ -25,7 +26,7 @@ def source_name(relative_path):
     """The name an address is made from: the folder of an ``index.*`` file,
     else the file's stem (``a/b/index.md`` -> ``b``, ``pages/lien-he.md`` ->
     ``lien-he``). ``relative_path`` is ``/`` or OS separated; NFC."""
-    path = unicodedata.normalize("NFC", str(relative_path)).replace("\\", "/")
+    path = nfc(str(relative_path)).replace("\\", "/")
     folder, name = posixpath.split(path)
     stem = posixpath.splitext(name)[0]
     if stem == FOLDER_FILE_STEM and posixpath.basename(folder):
