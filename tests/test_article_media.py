@@ -119,7 +119,7 @@ def test_broken_photo_stops_only_its_article(media_site, tmp_path):
     site = build(media_site, tmp_path)
     assert site.exists(PAGE)
     assert not site.exists("xay-dung-dang/bai-khac.html")
-    assert "articles/bai-khac/index.md:6: ảnh 'hong.jpg'" in site.log
+    assert "articles/bai-khac/index.md:6: cảnh báo: ảnh 'hong.jpg'" in site.log
     assert "truncated" in site.log
     result = run_pelican(media_site, tmp_path / "strict", settings="publishconf.py", fatal="warnings")
     assert result.returncode != 0
@@ -131,7 +131,7 @@ def test_decompression_bomb_is_refused(media_site, tmp_path):
     Image.new("1", (12000, 12000)).save(other.parent / "bom.png")  # 144 Mpx, a few KB on disk
     site = build(media_site, tmp_path)
     assert not site.exists("xay-dung-dang/bom.html")
-    assert "articles/bom/index.md:6: ảnh 'bom.png'" in site.log
+    assert "articles/bom/index.md:6: cảnh báo: ảnh 'bom.png'" in site.log
 
 
 def test_second_build_processes_no_photo(media_site, tmp_path):

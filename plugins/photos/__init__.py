@@ -28,7 +28,7 @@ from portal.picture_html import ARTICLE_SIZES, body_image_sources, picture_html,
 from portal import outputs
 from portal.images import PhotoError
 from portal.photo_cache import forget_photo_caches, photo_cache, publish_files
-from portal.problems import logged_fatal
+from portal.problems import Problem, report
 from portal.settings import fill_pelican_defaults
 from portal.vietnamese import nfc
 
@@ -91,13 +91,13 @@ def _process(instances, settings, output_path):
     if cache.stats["processed"]:
         logger.info("Photos: %(processed)d processed, %(reused)d reused from cache", cache.stats)
 
-    kept, files, fatal = [], {}, False
+    kept, files, problems = [], {}, []
     for instance in instances:
         mine = {ref: results[path] for ref, path in wanted.get(id(instance), {}).items()}
         broken = {ref: r for ref, r in mine.items() if isinstance(r, PhotoError)}
         if broken:
             for reference, error in broken.items():
-                fatal |= _warn_left_out(instance, reference, error)
+                problems.append(left_out(instance, reference, error))
             continue
         for reference, photo in mine.items():
             files.update(dict.fromkeys(photo.files(), wanted[id(instance)][reference]))
@@ -115,10 +115,9 @@ def _process(instances, settings, output_path):
 
         instance._content = replace_images(instance._content or "", rewrite)
         kept.append(instance)
-    if fatal:
-        # `make publish`: every broken photo has been named above; stop
-        # with status 1 and no traceback, before anything is published.
-        raise SystemExit(1)
+    # every broken photo named, then one summary: `make publish` stops here
+    # with status 1 and no traceback, before anything is published
+    report(problems, subject=("Ảnh", "photos"))
     registry = outputs.registry_for(output_path)
     for path in publish_files(sorted(files), cache.files_dir, os.path.join(output_path, url_dir)):
         registry.record(path, "photo", files[path.name])
@@ -135,21 +134,20 @@ def line_of(text, reference):
     return 1
 
 
-def _where(instance, reference):
-    """``path:line`` of the reference, as every staff message starts."""
+def _line(instance, reference):
+    """The line of the article naming ``reference``, as every staff message starts."""
     try:
         with open(instance.source_path, encoding="utf-8", errors="replace") as f:
-            line = line_of(nfc(f.read()), reference)
+            return line_of(nfc(f.read()), reference)
     except OSError:
-        line = 1
-    return f"{os.path.relpath(instance.source_path)}:{line}"
+        return 1
 
 
-def _warn_left_out(instance, reference, error):
-    """Log why ``instance`` is left out; True when that warning is fatal
-    (``--fatal warnings``: Pelican raises after printing it)."""
-    return logged_fatal(logger.warning, "%s: ảnh %r: %s — bài viết này không được xuất bản cho đến khi sửa ảnh "
-                        "(article left out of the build)", _where(instance, reference), reference, error)
+def left_out(instance, reference, error):
+    """Why ``instance`` is left out of the build, as a warning at its line."""
+    return Problem(os.path.relpath(instance.source_path), _line(instance, reference),
+                   f"ảnh {reference!r}: {error} — bài viết này không được xuất bản cho đến khi sửa ảnh "
+                   "(article left out of the build)", "warning")
 
 
 ARTICLE_LISTS = ("articles", "translations", "hidden_articles", "hidden_translations",
