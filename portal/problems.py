@@ -32,7 +32,6 @@ class Problem:
         return f"{where} {label}{self.message}".translate(_VISIBLE)
 
 
-
 logger = logging.getLogger("portal")
 
 
