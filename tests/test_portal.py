@@ -29,13 +29,15 @@ def test_a_tool_with_nothing_found_says_so_and_succeeds():
 
 
 def test_in_a_build_the_summary_is_logged_at_the_worst_severity(caplog):
+    # subjects of this test only: Pelican's logger drops a warning it has
+    # already printed, and other tests in this process report photos
     out = io.StringIO()
     with caplog.at_level(logging.WARNING, logger="portal"):
-        report(PROBLEMS[1:2], subject=("Ảnh", "photos"), stream=out)
-        report(PROBLEMS, stream=out)
+        report(PROBLEMS[1:2], subject=("Ảnh thử", "test photos"), stream=out)
+        report(PROBLEMS, subject=("Nội dung thử", "test content"), stream=out)
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("WARNING", "Ảnh có 1 cảnh báo, xem các dòng trên (1 warnings in photos)"),
-        ("ERROR", "Nội dung có 2 lỗi và 1 cảnh báo, xem các dòng trên (2 errors, 1 warnings in content)")]
+        ("WARNING", "Ảnh thử có 1 cảnh báo, xem các dòng trên (1 warnings in test photos)"),
+        ("ERROR", "Nội dung thử có 2 lỗi và 1 cảnh báo, xem các dòng trên (2 errors, 1 warnings in test content)")]
 
 
 def test_a_fatal_summary_ends_the_run_without_a_traceback(monkeypatch):
