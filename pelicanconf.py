@@ -140,6 +140,7 @@ PLUGINS = [
     "live_widgets",
     "banners",
     "site_search",
+    "incremental_pages",  # render only pages whose inputs changed; changed articles go live first
     "atomic_output",
 ]
 

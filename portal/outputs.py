@@ -34,6 +34,7 @@ class OutputRegistry:
     def __init__(self, root):
         self.root = os.path.abspath(root)
         self.files = {}
+        self.keys = {}
 
     def key(self, path):
         """``path`` (absolute, or relative to ``root``) as a registry key:
@@ -54,6 +55,11 @@ class OutputRegistry:
         if source is not None:
             source = os.path.relpath(os.path.abspath(source)).replace(os.sep, "/")
         self.files[self.key(path)] = {"kind": kind, "source": source}
+
+    def set_key(self, path, key):
+        """The render key of the page at ``path`` (portal.page_keys): the
+        next build renders it again only if its key changed."""
+        self.keys[self.key(path)] = key
 
     def write(self, path, data, kind, source=None):
         """Write ``data`` (bytes or str) to ``path`` and record it."""
@@ -92,7 +98,9 @@ class OutputRegistry:
         return sorted(key for key, entry in self.files.items() if entry["kind"] == "page")
 
     def to_bytes(self):
-        document = {"version": VERSION, "files": dict(sorted(self.files.items()))}
+        files = {path: dict(entry, key=self.keys[path]) if path in self.keys else entry
+                 for path, entry in sorted(self.files.items())}
+        document = {"version": VERSION, "files": files}
         return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
@@ -105,10 +113,49 @@ def files_below(folder):
     return found
 
 
+def registry_file(settings, published_output):
+    """Where the registry of the site published at ``published_output`` is
+    kept: ``OUTPUT_REGISTRY``, relative to the folder holding output/."""
+    return os.path.join(os.path.dirname(os.path.abspath(published_output)), settings["OUTPUT_REGISTRY"])
+
+
+def _unsure_mark(path):
+    return path + ".unsure"
+
+
+def mark_unsure(path):
+    """The published tree is about to change before its registry at
+    ``path`` is saved: until :func:`save` runs, the keys of ``path`` may
+    describe another tree, and :func:`load_keys` will not trust them."""
+    mark = _unsure_mark(path)
+    if not os.path.lexists(mark):
+        os.makedirs(os.path.dirname(os.path.abspath(mark)), exist_ok=True)
+        write_atomic(mark, b"")
+
+
 def save(registry, path):
-    """Write the registry to ``path`` atomically (the counter reads it from cron)."""
+    """Write the registry to ``path`` atomically (the counter reads it from
+    cron), then clear the unsure mark: from now on it describes output/."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     write_atomic(path, registry.to_bytes())
+    try:
+        os.unlink(_unsure_mark(path))
+    except FileNotFoundError:
+        pass
+
+
+def load_keys(path):
+    """``{file: render key}`` of the published site, or ``{}`` (render
+    everything) when there is no registry, it cannot be read, or a build
+    was stopped while the published tree and its registry disagreed."""
+    if os.path.lexists(_unsure_mark(path)):
+        return {}
+    try:
+        files = load(path)
+    except (OSError, ValueError):
+        return {}
+    return {name: entry["key"] for name, entry in files.items()
+            if isinstance(entry, dict) and isinstance(entry.get("key"), str)}
 
 
 def load(path):

@@ -24,6 +24,9 @@ DEFAULTS = {
     # every address ever published and what it leads to, in content/ (committed;
     # only a successful build writes it); "" turns old-address redirects off
     "ADDRESS_LEDGER": "data/so-dia-chi.json",
+    # --- incremental builds (plugins/incremental_pages) ---
+    # an article whose page changed is published at once, before the listings
+    "ARTICLES_FIRST": True,
     # --- content ---
     "MENU_CATEGORIES": [],
     "MENU_PAGES": [],

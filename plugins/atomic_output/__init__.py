@@ -32,7 +32,7 @@ import sys
 
 from pelican import signals
 
-from portal import outputs
+from portal import outputs, progress
 from portal.atomic import current_umask
 from portal.problems import Problem, logged_fatal
 from portal.settings import fill_pelican_defaults
@@ -206,13 +206,18 @@ UNRECORDED = ("{path}: tệp này được ghi vào trang mà không qua sổ đ
               "registry; the published site was not changed)")
 
 
-def registry_path(settings, output):
-    """``OUTPUT_REGISTRY``, relative to the folder holding output/."""
-    return os.path.join(os.path.dirname(os.path.abspath(output)), settings["OUTPUT_REGISTRY"])
+def removed_count(registry_file, registry):
+    """How many files of the published site this build leaves out."""
+    try:
+        before = outputs.load(registry_file)
+    except (OSError, ValueError):
+        return 0
+    return len(set(before) - set(registry.files))
 
 
 def _publish(pelican):
     output = pelican.published_output_path
+    progress.phase("đăng trang (publishing)")
     registry = outputs.registry_for(pelican.output_path)
     record_copies(registry, pelican.settings, _static)
     stray = registry.unrecorded()
@@ -220,16 +225,20 @@ def _publish(pelican):
         for path in stray:
             print(UNRECORDED.format(path=os.path.relpath(os.path.join(output, path))), file=sys.stderr)
         _stop(f"{len(stray)} tệp không có trong sổ đăng ký đầu ra ({len(stray)} unrecorded output files)")
+    registry_file = outputs.registry_file(pelican.settings, output)
+    removed = removed_count(registry_file, registry)
     try:
         check_folders(output)
         normalise_modes(pelican.output_path, current_umask())
+        outputs.mark_unsure(registry_file)
         swap_in(pelican.output_path, output)
-        outputs.save(registry, registry_path(pelican.settings, output))
+        outputs.save(registry, registry_file)
     except OutputFolderError as err:
         _stop(err)
     except OSError as err:
         _stop(Problem(os.path.relpath(err.filename or output), 1, CANNOT_REPLACE.format(reason=err.strerror)))
     logger.info("Published %s", output)
+    print(progress.summary(removed), file=sys.stderr)
 
 
 def register():

@@ -10,7 +10,7 @@ and can be linked to, but no list, feed, sitemap or search index shows
 them; their own page still offers "Các tin khác" of their category.
 
 Also here: the ``plain_text`` filter (portal.html_text)
-and the feed writer that keeps titles as written (news_blocks.feeds).
+and the feed titles kept as written (news_blocks.feeds).
 """
 
 from urllib.parse import quote
@@ -21,7 +21,7 @@ from portal.header import parse_bool
 from portal.html_text import html_to_text
 from portal.settings import fill_pelican_defaults
 
-from .feeds import plain_title_writer
+from .feeds import plain_feed_titles
 
 
 def order_categories(categories, menu):
@@ -122,6 +122,6 @@ def _add_filters(generator):
 def register():
     signals.initialized.connect(fill_pelican_defaults)
     signals.generator_init.connect(_add_filters)
-    signals.get_writer.connect(plain_title_writer)
+    signals.feed_generated.connect(plain_feed_titles)
     signals.article_generator_finalized.connect(_finalize)
     signals.page_generator_finalized.connect(_menu_pages)

@@ -3,27 +3,51 @@
 Pelican's Writer passes every feed and item title through
 ``Markup(...).striptags()``, which drops ``<y và y>`` from ``Giá x<y và y>z``
 and decodes ``&amp;``. Titles are plain text (see portal.html_text); the
-feed library escapes them for XML itself. This writer keeps Pelican's own
-feed code and only puts the plain title back.
+feed library escapes them for XML itself. At ``feed_generated`` (the feed
+is complete, not yet written) the plain titles are put back: each item's
+from the article its link leads to, the feed's own from the site name and
+the category it lists. Done on the signal, not in a Writer of our own, so
+the Writer stays free for incremental_pages.
 """
 
-from pelican.writers import Writer
+from urllib.parse import urlparse
+
+from markupsafe import Markup
 
 from portal.html_text import plain_title
 
 
-class PlainTitleWriter(Writer):
-    def _create_new_feed(self, feed_type, feed_title, context):
-        feed = super()._create_new_feed(feed_type, feed_title, context)
-        name = context["SITENAME"] + (" - " + feed_title if feed_title else "")
-        feed.feed["title"] = plain_title(name)
-        return feed
-
-    def _add_item_to_the_feed(self, feed, item):
-        super()._add_item_to_the_feed(feed, item)
-        feed.items[-1]["title"] = plain_title(item.title)
+def _stripped(text):
+    return Markup(text).striptags()
 
 
-def plain_title_writer(pelican):
-    """``get_writer`` handler: Pelican uses the Writer class returned."""
-    return PlainTitleWriter
+def _article_by_link(link, by_url):
+    """The article whose address ends ``link``'s path, or None."""
+    parts = urlparse(link).path.strip("/").split("/")
+    for start in range(len(parts)):
+        found = by_url.get("/".join(parts[start:]))
+        if found is not None:
+            return found
+    return None
+
+
+def feed_title(context, stripped):
+    """The plain title of a feed Pelican titled ``stripped``."""
+    site = context["SITENAME"]
+    if stripped == _stripped(site):
+        return plain_title(site)
+    for category, _ in context.get("categories") or ():
+        name = f"{site} - {category}"
+        if stripped == _stripped(name):
+            return plain_title(name)
+    return stripped
+
+
+def plain_feed_titles(context, feed):
+    """``feed_generated`` receiver."""
+    feed.feed["title"] = feed_title(context, feed.feed["title"])
+    by_url = {a.url: a for a in context.get("articles") or ()}
+    for item in feed.items:
+        article = _article_by_link(item.get("link", ""), by_url)
+        if article is not None:
+            item["title"] = plain_title(article.title)

@@ -1,0 +1,264 @@
+"""Incremental builds: render a page only when what it is made from changed.
+
+Pelican renders and writes every page on every build. Here its Writer is
+replaced (``get_writer``) by one that computes each page's key before
+rendering it (:mod:`portal.page_keys`: the templates it uses, every value
+they read, and a stamp of the settings, our code and the pinned packages).
+When the key equals the one recorded for that file in the output registry
+of the published site (``OUTPUT_REGISTRY``, saved by atomic_output when it
+publishes), the page is not rendered: the published file is hard-linked
+into the new tree instead. A page that is rendered but comes out byte for
+byte as published is linked too, so its file (and the ETag and
+Last-Modified a web server derives from it) does not change.
+
+What no longer exists is simply not in the new tree: every build writes
+into a fresh staging folder, so a deleted article leaves no page, and the
+listings, feeds and sitemap that showed it have changed keys.
+
+Two rules keep this exact rather than hopeful:
+
+* nothing is ever written into a file in place: the staging tree holds
+  links to the published files, so a write goes to a new file (the
+  published copy stays as it is);
+* the registry's keys are trusted only when the registry describes the
+  tree readers are served: atomic_output marks the registry unsure before
+  it changes the published tree and clears the mark once it has saved
+  the new registry (see ``portal.outputs.load_keys``). A build killed in
+  between renders everything next time.
+
+Articles whose page changed are also put live at once (``ARTICLES_FIRST``):
+a reader can open an edited or new article before the listings that show
+it are rendered; the rest of the site follows when the build completes.
+"""
+
+import logging
+import os
+
+from pelican import signals
+from pelican.writers import Writer
+
+from portal import outputs, progress
+from portal.page_keys import Fingerprints, TemplateClosures, digest, page_key
+from portal.render_stamp import render_stamp
+from portal.settings import fill_pelican_defaults
+
+logger = logging.getLogger(__name__)
+
+# Settings that name where this run writes, not what it writes.
+_RUN_SETTINGS = frozenset({"OUTPUT_PATH", "WRITE_SELECTED"})
+
+
+def settings_stamp(settings, fingerprints):
+    """The stamp of one build: our code and packages (render_stamp) and
+    every setting but where the output goes."""
+    shown = {k: v for k, v in settings.items() if k.isupper() and k not in _RUN_SETTINGS}
+    return digest(render_stamp(settings), fingerprints.of(shown))
+
+
+class _Unchanged(str):
+    """What a kept page "renders" to: nothing; the writer links instead."""
+
+
+class IncrementalWriter(Writer):
+    """Pelican's Writer, rendering only pages whose key changed.
+
+    Class attributes are set per run by :func:`writer_class`.
+    """
+
+    published = None  # the folder readers are served from
+    previous = {}  # registry key -> page key, of the published tree
+    registry_file = None  # where that registry is saved
+    articles = frozenset()  # registry keys of article pages, put live first
+
+    def __init__(self, output_path, settings=None):
+        super().__init__(output_path, settings=settings)
+        self.registry = outputs.registry_for(output_path)
+        self.fingerprints = Fingerprints()
+        self.stamp = None
+        self._closures = {}
+        self._keep = set()
+        self._keys = {}
+
+    # Pelican calls write_file for every page; the template is wrapped so
+    # the key is known before anything is rendered.
+    def write_file(self, name, template, context, *args, **kwargs):
+        if self.stamp is None:
+            self._start(context)
+        return super().write_file(name, _KeyedTemplate(template, self), context, *args, **kwargs)
+
+    def _start(self, context):
+        self.stamp = settings_stamp(self.settings, self.fingerprints)
+        self.fingerprints._links = lambda: digest(*sorted(
+            f"{path}={getattr(item, 'url', '')}"
+            for mapping in ("generated_content", "static_content")
+            for path, item in (context.get(mapping) or {}).items()))
+
+    def closures(self, template):
+        environment = template.environment
+        if id(environment) not in self._closures:
+            self._closures[id(environment)] = (TemplateClosures(environment), environment)
+        return self._closures[id(environment)][0]
+
+    def decide(self, template, localcontext):
+        """Whether the page for ``localcontext`` must be rendered."""
+        name = self.registry.key(localcontext["output_file"])
+        key = page_key(self.stamp, template.name, self.closures(template), self.fingerprints, localcontext)
+        self._keys[name] = key
+        if self.previous.get(name) == key and self._published_file(name):
+            self._keep.add(name)
+            return False
+        self._keep.discard(name)
+        return True
+
+    def _published_file(self, name):
+        path = os.path.join(self.published, name)
+        return os.path.isfile(path) and not os.path.islink(path)
+
+    def _open_w(self, filename, encoding, override=False):
+        name = self.registry.key(filename)
+        if name in self._keep:
+            self._written_files.add(filename)
+            return _Output(self, filename, name)
+        handle = super()._open_w(filename, encoding, override=override)
+        if handle.name == os.devnull:
+            return handle
+        handle.close()
+        return _Output(self, filename, name)
+
+    def finish(self, filename, name, data):
+        """Put the page ``name`` at ``filename``: linked from the published
+        tree when kept or identical, else written."""
+        published = os.path.join(self.published, name)
+        same_tree = os.path.abspath(published) == os.path.abspath(filename)
+        if isinstance(data, _Unchanged):
+            progress.count("kept")
+            if not same_tree:
+                _link(published, filename)
+        else:
+            if not same_tree and _same_bytes(published, data):
+                progress.count("same")
+                _link(published, filename)
+            else:
+                progress.count("written")
+                with open(filename, "wb") as handle:
+                    handle.write(data)
+                if not same_tree and name in self.articles:
+                    self._put_live(filename, published)
+        if name in self._keys:
+            self.registry.set_key(filename, self._keys[name])
+
+    def _put_live(self, filename, published):
+        """An article whose page changed goes live now, before listings."""
+        outputs.mark_unsure(self.registry_file)
+        os.makedirs(os.path.dirname(published), exist_ok=True)
+        temporary = published + ".incoming"
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        _link(filename, temporary)
+        os.replace(temporary, published)
+        progress.count("live first")
+
+
+class _KeyedTemplate:
+    """A Jinja template that renders only when the writer says so."""
+
+    def __init__(self, template, writer):
+        self._template = template
+        self._writer = writer
+
+    def render(self, localcontext):
+        if self._writer.decide(self._template, localcontext):
+            return self._template.render(localcontext)
+        return _Unchanged()
+
+    def __getattr__(self, name):
+        return getattr(self._template, name)
+
+
+class _Output:
+    """The file object Pelican writes a page or feed into."""
+
+    def __init__(self, writer, filename, name):
+        self._writer, self._filename, self._name = writer, filename, name
+        self._parts = []
+
+    def write(self, data):
+        self._parts.append(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:
+            parts = self._parts
+            if len(parts) == 1 and isinstance(parts[0], _Unchanged):
+                data = parts[0]
+            else:  # pages are text; the feed library writes bytes
+                data = b"".join(p if isinstance(p, bytes) else p.encode("utf-8") for p in parts)
+            self._writer.finish(self._filename, self._name, data)
+        return False
+
+
+def _same_bytes(path, data):
+    try:
+        if os.path.getsize(path) != len(data):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False
+
+
+def _link(source, target):
+    """Hard-link ``source`` at ``target`` (replacing it); copy where the
+    file system cannot link."""
+    try:
+        os.unlink(target)
+    except FileNotFoundError:
+        pass
+    try:
+        os.link(source, target)
+    except OSError:
+        with open(source, "rb") as reader, open(target, "wb") as writer:
+            writer.write(reader.read())
+
+
+_generators = []
+
+
+def _remember_generators(generators):
+    _generators[:] = generators
+
+
+def _article_pages(registry, generators):
+    return frozenset(registry.key(a.save_as) for g in generators for a in getattr(g, "articles", ()) if a.save_as)
+
+
+def writer_class(pelican):
+    """``get_writer`` receiver: the Writer class of this run."""
+    settings = pelican.settings
+    published = getattr(pelican, "published_output_path", pelican.output_path)
+    registry_file = outputs.registry_file(settings, published)
+    previous = outputs.load_keys(registry_file)
+    articles = frozenset()
+    if settings["ARTICLES_FIRST"]:
+        articles = _article_pages(outputs.registry_for(pelican.output_path), _generators)
+    count = sum(len(getattr(g, "articles", ())) for g in _generators)
+    progress.phase("ghi trang (writing pages)", f"{count} bài; {len(previous)} tệp đã đăng có khóa "
+                   f"({count} articles; {len(previous)} published files with a key)")
+    return type("IncrementalWriter", (IncrementalWriter,), {
+        "published": published, "previous": previous, "registry_file": registry_file, "articles": articles})
+
+
+def _started(pelican):
+    fill_pelican_defaults(pelican)
+    progress.reset()
+    progress.phase("đọc nội dung (reading content)")
+
+
+def register():
+    signals.initialized.connect(_started)
+    signals.all_generators_finalized.connect(_remember_generators)
+    signals.get_writer.connect(writer_class)
