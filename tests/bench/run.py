@@ -5,7 +5,8 @@ import importlib
 import sys
 
 
-BENCHES = ["bench_photos", "bench_check", "bench_counter", "bench_search", "bench_source_gate"]
+BENCHES = ["bench_photos", "bench_check", "bench_counter", "bench_search", "bench_source_gate",
+           "bench_build"]
 
 
 def main(argv=None):
