@@ -1,14 +1,20 @@
 """Live widgets: visitor statistics, per-article views, the COVID bulletin.
 
-At build time each widget is rendered from its JSON feed in
-``content/feeds/`` so pages read right without JavaScript; the validated
-feeds are published to ``output/feeds/`` where ``theme/static/js/
-live-widgets.js`` (and, in production, the counter's cron job) keeps them
-current without rebuilding any page.
+A page's HTML depends on content, templates, settings and banners only,
+never on the counter: the visitor widget and the view-count line carry no
+number, only where to find one. ``theme/static/js/live-widgets.js`` fills
+them in from the published feeds (``output/feeds/``: ``visitors.json``,
+and the article's own view shard ``luot-xem/<shard>.json``); readers
+without JavaScript see small HTML fragments in an ``<iframe>`` inside
+``<noscript>`` (``thong-ke.html``, ``luot-xem/<shard>/<address>``). The
+counter's cron job rewrites feeds, shards and fragments in production;
+this build publishes them too, from the feeds it has (``content/feeds/``,
+or the counter's newer published copy), so a fresh site shows numbers.
+The bulletin, whose text staff edit, is still rendered into the page.
 
 A feed that is missing or wrong is reported as a warning naming the file
-and the field; the widget then shows the last good values, kept in the
-build cache, or is left out if there never were any. ``make publish`` runs
+and the field; the last good values, kept in the build cache, are
+published instead, or none if there never were any. ``make publish`` runs
 with ``--fatal warnings`` and so fails on the same problems.
 """
 
@@ -19,7 +25,7 @@ import sys
 
 from pelican import signals
 
-from portal import outputs
+from portal import outputs, view_shards
 from portal.atomic import write_atomic
 from portal.checks import content_check_requested
 from portal.problems import Problem, report
@@ -138,6 +144,14 @@ def read_cache(cache_file):
     return data
 
 
+# What readers miss while a feed never was valid.
+LEFT_OUT = {
+    "visitors": "chưa có số liệu để hiện (no figures shown yet)",
+    "views": "chưa có lượt xem để hiện (no view counts shown yet)",
+    "covid": "tạm ẩn mục này (widget left out)",
+}
+
+
 def _attempt(name, folder, root, notes, errors):
     """A feed from ``folder``, or None with the error kept in ``errors``."""
     try:
@@ -167,7 +181,7 @@ def load_all(folder, cache_file, live_folder=None, root=None):
         chosen = _newer(fresh, live)
         for path, error in errors:
             fallback = "dùng số liệu hợp lệ lần trước (keeping the last good values)" \
-                if live or name in last_good else "tạm ẩn mục này (widget left out)"
+                if live or name in last_good else LEFT_OUT[name]
             problems.append(feed_problem(path, error, f"{fallback}. Hãy sửa tệp này (fix this file)."))
         for path, error in live_errors:
             problems.append(feed_problem(path, error, "bản do bộ đếm ghi bị bỏ qua đến lần chạy make stats sau "
@@ -194,6 +208,24 @@ def load_all(folder, cache_file, live_folder=None, root=None):
     return values, published
 
 
+def live_files(visitors, views, addresses):
+    """``{path in the feeds folder: bytes}`` the build publishes besides
+    the feeds: the visitor fragment, every view shard, and one fragment
+    per article address (empty while it has no count). Addresses are the
+    build's own, never a feed's keys, so a key cannot name a file."""
+    files = {view_shards.VISITORS_FRAGMENT: view_shards.visitors_fragment(visitors)}
+    files.update(view_shards.render_shards(views or {}))
+    for address in addresses:
+        fragment = view_shards.fragment_path(address)
+        if fragment:
+            files[fragment] = view_shards.views_fragment((views or {}).get(address))
+    return files
+
+
+def _articles(generators):
+    return [article for gen in generators for article in getattr(gen, "articles", [])]
+
+
 def _render(generators):
     generator = generators[0]
     settings = generator.settings
@@ -205,17 +237,21 @@ def _render(generators):
     covid = values["covid"]
     if covid:
         covid = dict(covid, regions=[dict(r, sentence=region_sentence(r)) for r in covid["regions"]])
-    generator.context.update(visitor_stats=values["visitors"], covid_bulletin=covid)
-    views = values["views"] or {}
-    for gen in generators:
-        for article in getattr(gen, "articles", []):
-            if article.url in views:
-                article.views = views[article.url]
+    generator.context.update(covid_bulletin=covid, visitors_fragment=view_shards.VISITORS_FRAGMENT)
+    articles = _articles(generators)
+    for article in articles:  # where its number is, from its address alone
+        article.views_shard = view_shards.shard_path(article.url)
+        article.views_fragment = view_shards.fragment_url(article.url)
 
     registry = outputs.registry_for(generator.output_path)
     for filename, raw in published.items():
         registry.write(os.path.join(settings["LIVE_FEEDS_OUTPUT"], filename),
                        json.dumps(raw, ensure_ascii=False, separators=(",", ":")), "feed", os.path.join(folder, filename))
+    source = os.path.join(folder, FEED_FILES["views"])
+    for path, data in live_files(values["visitors"], values["views"], [a.url for a in articles]).items():
+        registry.write(os.path.join(settings["LIVE_FEEDS_OUTPUT"], path), data, "feed",
+                       os.path.join(folder, FEED_FILES["visitors"]) if path == view_shards.VISITORS_FRAGMENT
+                       else source)
 
 
 def _check(settings):

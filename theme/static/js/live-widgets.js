@@ -1,6 +1,10 @@
-/* Brings the build-time snapshot of the live widgets current: fetches the
-   published feeds, writes numbers as text (never HTML), ignores any value
-   that is not a non-negative integer, refreshes visitors every minute.
+/* Fills in the live widgets: the page carries no number, only where to
+   find it. Fetches the published feeds (visitors.json; the article's own
+   view shard, named by its data-views-shard; covid.json), writes numbers
+   as text (never HTML), ignores any value that is not a non-negative
+   integer, refreshes visitors every minute. Feeds are revalidated, not
+   refetched: 'no-cache' sends a conditional request, and a file the
+   counter left unchanged costs a 304.
    num(), when(), line() and clean() write what the build writes with
    vi_number, vi_bulletin_time, region_sentence and clean_strings:
    tests/test_browser_agreement.py runs this file (in a function scope,
@@ -31,7 +35,7 @@
   }
   function num(v) { return String(v).replace(/\B(?=(\d{3})+(?!\d))/g, '.'); }
   function get(n) {
-    return fetch(base + n, { cache: 'no-store' }).then(function (r) { if (!r.ok) throw r; return r.json(); }).then(clean);
+    return fetch(base + n, { cache: 'no-cache' }).then(function (r) { if (!r.ok) throw r; return r.json(); }).then(clean);
   }
   function visitors() {
     get('visitors.json').then(function (v) {
@@ -41,7 +45,7 @@
     })['catch'](Object);
   }
   function views(p) {
-    p && get('views.json').then(function (v) {
+    p && get(p.getAttribute('data-views-shard')).then(function (v) {
       var n = v.views[p.getAttribute('data-views-url')];
       if (ok(n)) { p.querySelector('[data-views]').textContent = num(n); p.hidden = false; }
     })['catch'](Object);
