@@ -1,4 +1,4 @@
-"""Visitor and page-view counter: web-server access logs -> two JSON feeds.
+"""Visitor and page-view counter: web-server access logs -> the live feeds.
 
 The site is static, so its live numbers come from the web servers' access
 logs ("combined" format, plain or gzip). Every run reads only what is new
@@ -7,13 +7,22 @@ since the previous run and writes, in the feeds folder:
 * ``visitors.json``: ``{"updated": ISO time, "online": n, "today": n, "total": n}``
 * ``views.json``: ``{"updated": ISO time, "views": {"<category>/<slug>.html": n},
   "clicks": {"<redirect page>.html": n}}`` (``clicks`` only once there are any)
+* ``luot-xem/<shard>.json``: ``{"views": {...}}``, the same views split in
+  256 shards by a hash of the address (``portal.view_shards``), what an
+  article page fetches to show its count
+* ``luot-xem/<shard>/<address>``: one HTML fragment per counted page, and
+  ``thong-ke.html``, the visitor statistics: what readers without
+  JavaScript see in an ``<iframe>`` (pages never carry a number)
+
+Each file is rewritten only when its bytes differ from the file on disk.
 
 Their exact format is ``feeds.schema.json`` beside this file (JSON Schema
 2020-12): the only thing the counter and the site build share. The counter
 is a tool of its own: standard library only, run by cron with the system's
 ``python3`` and no virtual environment from the project folder; of the
-project it imports only ``portal.atomic``, the one atomic write (standard
-library only, like this package).
+project it imports only ``portal.atomic``, the one atomic write, and
+``portal.view_shards``, the shards' and fragments' form, which the build
+shares (both standard library only, like this package).
 
 Definitions (also in the README):
 
@@ -60,6 +69,6 @@ One module per job: ``logline`` (one line: fields, time, bots, path),
 ``pages`` (the output registry: which paths are page views), ``logfiles``
 (which bytes of which file are new; lines; gzip), ``scan`` (new lines ->
 page views), ``visits``, ``state``,
-``feeds`` (rendering and writing them), ``job`` (one run), ``__main__``
+``feeds`` (rendering and writing them, shards and fragments too), ``job`` (one run), ``__main__``
 (the command line).
 """

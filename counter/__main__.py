@@ -13,10 +13,10 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python3 -m counter",
         description="Count visitors and page views from access logs (combined format, "
-                    "plain or gzip) into visitors.json and views.json.")
+                    "plain or gzip) into visitors.json, views.json, its shards and the no-script fragments.")
     parser.add_argument("logs", nargs="+", metavar="LOGFILE", help="access logs, e.g. /var/log/nginx/access.log*")
     parser.add_argument("--feeds-dir", default=DEFAULT_FEEDS_DIR,
-                        help=f"where visitors.json and views.json go (default {DEFAULT_FEEDS_DIR})")
+                        help=f"where the feeds go (default {DEFAULT_FEEDS_DIR}; output/feeds in production)")
     parser.add_argument("--state", default=DEFAULT_STATE, help=f"state file (default {DEFAULT_STATE})")
     parser.add_argument("--published", default=DEFAULT_PUBLISHED,
                         help="the build's output registry: only the pages it lists are counted "

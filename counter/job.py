@@ -9,7 +9,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from portal.atomic import remove_leftovers, write_atomic
-from .feeds import VIEWS_FEED, VISITORS_FEED, sync_feeds
+from .feeds import VIEWS_FEED, VISITORS_FEED, VISITORS_FRAGMENT, sync_feeds
 from .logfiles import LogFiles
 from .logline import normalise_path
 from .pages import Registry, RegistryError
@@ -103,7 +103,8 @@ def run(logs, feeds_dir=DEFAULT_FEEDS_DIR, state_path=DEFAULT_STATE, total_base:
         except StateError as error:
             return summary.refused(f"stats: {error}: nothing done (restore it from a backup, or delete it "
                                    "to count every log from its start again)", 2)
-        for target in (state_path, feeds_dir / VISITORS_FEED, feeds_dir / VIEWS_FEED):
+        # (shards and fragments: when they are next written, see feeds._put)
+        for target in (state_path, feeds_dir / VISITORS_FEED, feeds_dir / VIEWS_FEED, feeds_dir / VISITORS_FRAGMENT):
             remove_leftovers(target)
         changed = _repair(state, state_path, total_base, clock, summary)
         scanner = Scanner(LogFiles(state.files), registry, clock)

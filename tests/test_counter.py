@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from counter import job, logfiles, logline, pages, scan, visits
-from portal import atomic
+from portal import atomic, view_shards
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "counter"
@@ -55,6 +55,23 @@ def write(path, lines):
 def feeds(folder):
     return (json.loads((folder / "visitors.json").read_text(encoding="utf-8")),
             json.loads((folder / "views.json").read_text(encoding="utf-8")))
+
+
+def shard_views(folder):
+    """Every view of the shards in ``folder``, each checked to be in its own shard."""
+    found = {}
+    for path in sorted((folder / "luot-xem").glob("*.json")):
+        views = json.loads(path.read_text(encoding="utf-8"))["views"]
+        assert all(view_shards.shard_path(key) == f"luot-xem/{path.name}" for key in views)
+        found.update(views)
+    assert len(list((folder / "luot-xem").glob("*.json"))) == 256
+    return found
+
+
+def fragment_text(folder, address):
+    """What a reader without JavaScript sees of ``address``'s view count."""
+    text = (folder / view_shards.fragment_path(address)).read_text(encoding="utf-8")
+    return re.sub(r"<[^>]+>", "", text.split("<body>", 1)[1]).strip()
 
 
 # The pages of the small published site the hand-made logs are counted against
@@ -99,9 +116,12 @@ def count(work, *logs, base=None, published=None, clock=None):
 
 
 def snapshot(work):
-    """The bytes of everything a run leaves behind that matters."""
-    return {name: (work / name).read_bytes()
-            for name in ("state.json", "feeds/visitors.json", "feeds/views.json")}
+    """The bytes of everything a run leaves behind that matters: the state
+    and every file of the feeds folder (shards and fragments too)."""
+    files = {name: (work / name).read_bytes() for name in ("state.json", "feeds/visitors.json", "feeds/views.json")}
+    files.update({str(path.relative_to(work)): path.read_bytes() for path in (work / "feeds").rglob("*")
+                  if path.is_file()})
+    return files
 
 
 # --- Pure functions ----------------------------------------------------------------
@@ -686,11 +706,11 @@ def cli(*args, cwd=ROOT, env=None, python=sys.executable):
 
 
 def project_with_the_counter(folder):
-    """A folder holding only a copy of counter/ and the one library module it
-    uses (portal/atomic.py, standard library only): a project root of its own."""
+    """A folder holding only a copy of counter/ and the library modules it
+    uses (standard library only): a project root of its own."""
     shutil.copytree(PACKAGE, Path(folder) / "counter", ignore=shutil.ignore_patterns("__pycache__"))
     (Path(folder) / "portal").mkdir()
-    for name in ("__init__.py", "atomic.py"):
+    for name in ("__init__.py",) + COUNTER_LIBRARY:
         shutil.copy(ROOT / "portal" / name, Path(folder) / "portal" / name)
     return Path(folder)
 
@@ -764,7 +784,7 @@ def test_cli_refuses_a_damaged_state(tmp_path):
 
 def test_the_counter_runs_on_the_bare_system_python(tmp_path):
     """Cron's case: the system's python3, no virtual environment, nothing
-    of the project but counter/ and portal/atomic.py (no plugins/, no rest of
+    of the project but counter/, portal/atomic.py and portal/view_shards.py (no plugins/, no rest of
     portal/, no Pelican to import).
     ``-I`` would also drop the current folder from the import path, so the
     isolation is spelled out: -E (no PYTHON* variables), -s (no user site),
@@ -782,6 +802,11 @@ def test_the_counter_runs_on_the_bare_system_python(tmp_path):
     visitors, views = feeds(project / "content" / "feeds")
     assert visitors == {"updated": "2020-08-14T11:00:00+07:00", "online": 2, "today": 8, "total": 1008}
     assert views == {"updated": "2020-08-14T11:00:00+07:00", "views": KNOWN_VIEWS}
+    # the shards and the no-script fragments, as the build publishes them
+    published = project / "content" / "feeds"
+    assert shard_views(published) == KNOWN_VIEWS
+    assert fragment_text(published, "xay-dung-dang/bai-mot.html") == "Lượt xem: 3"
+    assert "Lượt truy cập: <strong>1.008</strong>" in (published / "thong-ke.html").read_text(encoding="utf-8")
 
 
 def imports_of(path):
@@ -795,20 +820,26 @@ def imports_of(path):
     return found
 
 
+# The modules of portal/ the counter imports: standard library only, like it.
+COUNTER_LIBRARY = ("atomic.py", "view_shards.py")
+
+
 def test_the_counter_imports_only_the_standard_library_itself_and_the_atomic_write():
-    modules = sorted(PACKAGE.glob("*.py")) + [ROOT / "portal" / "atomic.py"]
+    modules = sorted(PACKAGE.glob("*.py")) + [ROOT / "portal" / name for name in COUNTER_LIBRARY]
     assert len(modules) > 5
     for module in modules:
         for name, level in imports_of(module):
             top = name.split(".")[0]
-            assert level > 0 or top in sys.stdlib_module_names or top == "__future__" or name == "portal.atomic", (
+            assert level > 0 or top in sys.stdlib_module_names or top == "__future__" or name in (
+                "portal.atomic", "portal.view_shards"), (
                 module.name, name)
 
 
 def test_one_atomic_write_in_the_counter():
     """Only the project's one atomic write (portal.atomic.replace_atomic)
     renames a file into place: every file the counter writes goes through it."""
-    renaming = [(module.name, node.name) for module in sorted(PACKAGE.glob("*.py")) + [ROOT / "portal/atomic.py"]
+    renaming = [(module.name, node.name) for module in sorted(PACKAGE.glob("*.py"))
+                + [ROOT / "portal" / name for name in COUNTER_LIBRARY]
                 for node in ast.walk(ast.parse(module.read_text(encoding="utf-8")))
                 if isinstance(node, ast.FunctionDef)
                 and any(isinstance(call, ast.Attribute) and call.attr in ("replace", "rename")
@@ -884,6 +915,51 @@ def test_a_state_written_before_clicks_were_counted_is_read(tmp_path):
     assert views["views"] == KNOWN_VIEWS and views["clicks"] == {"chuyen-huong/so-tay.html": 1}
     saved = json.loads((tmp_path / "state.json").read_text())
     assert saved["clicks"] == {"chuyen-huong/so-tay.html": 1} and saved["views"]["chuyen-huong/so-tay.html"] == 7
+
+
+def files_written(folder, before):
+    """Files of ``folder`` created or replaced since ``before`` (path -> inode):
+    every write is a rename, so a rewritten file has a new inode."""
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*")
+                  if path.is_file() and before.get(path) != path.stat().st_ino)
+
+
+def inodes(folder):
+    return {path: path.stat().st_ino for path in folder.rglob("*") if path.is_file()}
+
+
+def test_shards_and_fragments_are_rewritten_only_when_they_change(tmp_path):
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    count(tmp_path, log)
+    published = tmp_path / "feeds"
+    assert shard_views(published) == KNOWN_VIEWS
+    assert {address: fragment_text(published, address) for address in KNOWN_VIEWS} == {
+        address: f"Lượt xem: {n}" for address, n in KNOWN_VIEWS.items()}
+    # nothing new: nothing written
+    before = inodes(published)
+    count(tmp_path, log)
+    assert files_written(published, before) == []
+    # one more view of one article, by a visitor already online: its shard
+    # and its fragment, and views.json; the other 255 shards are left alone
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(hit("1.1.1.1", "2020-08-14 11:00:00", "/xay-dung-dang/bai-mot.html"))
+    count(tmp_path, log)
+    address = "xay-dung-dang/bai-mot.html"
+    assert files_written(published, before) == sorted([
+        "thong-ke.html", "views.json", "visitors.json", view_shards.shard_path(address),
+        view_shards.fragment_path(address)])
+    assert fragment_text(published, address) == "Lượt xem: 4"
+    # a site switch put an older shard there and lost a fragment: the disk
+    # is the reference, so the next run (nothing new to count) mends both
+    shard = published / view_shards.shard_path(address)
+    good = shard.read_bytes()
+    shard.write_bytes(view_shards.render_shard({address: 3}))
+    (published / view_shards.fragment_path(address)).unlink()
+    before = inodes(published)
+    summary, _, _ = count(tmp_path, log)
+    assert summary.lines == 0 and shard.read_bytes() == good and fragment_text(published, address) == "Lượt xem: 4"
+    assert files_written(published, before) == sorted([view_shards.shard_path(address),
+                                                       view_shards.fragment_path(address)])
 
 
 def test_feeds_deleted_by_a_site_rebuild_come_back(tmp_path):
@@ -1300,10 +1376,15 @@ def test_write_atomic_unique_temporaries_and_usual_permissions(tmp_path):
 def test_leftovers_of_killed_writes_are_removed(tmp_path):
     log = write(tmp_path / "access.log", KNOWN_LOG)
     count(tmp_path, log)
-    for name in (".state.json.123-abcd.tmp", "feeds/.views.json.9-ffff.tmp", "feeds/.visitors.json.tmp"):
+    shard = view_shards.shard_path("xay-dung-dang/bai-mot.html")
+    for name in (".state.json.123-abcd.tmp", "feeds/.views.json.9-ffff.tmp", "feeds/.visitors.json.tmp",
+                 "feeds/.thong-ke.html.9-ffff.tmp", shard.replace("luot-xem/", "feeds/luot-xem/.") + ".9-ffff.tmp"):
         (tmp_path / name).write_text("half")
+    (tmp_path / "feeds" / shard).write_text("half")  # the write the kill interrupted had not replaced it yet
     count(tmp_path, log)
-    assert sorted(p.name for p in (tmp_path / "feeds").iterdir()) == ["views.json", "visitors.json"]
+    assert sorted(p.name for p in (tmp_path / "feeds").iterdir()) == [
+        "luot-xem", "thong-ke.html", "views.json", "visitors.json"]
+    assert not [p for p in (tmp_path / "feeds").rglob("*.tmp")]
     assert not list(tmp_path.glob(".state.json.*"))
 
 
