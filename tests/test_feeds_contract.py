@@ -23,7 +23,11 @@ from referencing import Registry, Resource
 # The build's side of the contract: its readers of the feeds.
 from portal.feeds import FeedError, parse_views, parse_visitors, read_json
 
+import hashlib
+
 from counter import job
+from live_widgets import live_files
+from portal import view_shards
 from test_counter import KNOWN_LOG, KNOWN_VIEWS, hit, make_registry, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +69,7 @@ def build_reads(feed, document, tmp_path):
 def test_the_schema_is_a_valid_2020_12_schema():
     assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
-    assert set(SCHEMA["$defs"]) >= {"visitors", "views", "time", "count", "counts"}
+    assert set(SCHEMA["$defs"]) >= {"visitors", "views", "shard", "time", "count", "counts"}
 
 
 # --- (a) what the counter writes ----------------------------------------------------------
@@ -87,6 +91,31 @@ def test_the_counters_feeds_validate(tmp_path):
     # And the build reads them as the counter meant them.
     assert build_reads("visitors", visitors, tmp_path)["total"] == visitors["total"] == 2686455 + 8
     assert build_reads("views", views, tmp_path) == KNOWN_VIEWS
+
+
+def test_the_counters_shards_validate_and_are_what_the_build_publishes(tmp_path):
+    """Each shard validates, holds exactly the paths the schema's rule puts
+    there (SHA-256), and all of them are views.json's views; the build,
+    given the same views.json, publishes the same bytes (so the counter's
+    next run after a build rewrites nothing)."""
+    log = write(tmp_path / "access.log", KNOWN_LOG)
+    job.run([str(log)], tmp_path / "feeds", tmp_path / "state.json", None, make_registry(tmp_path / "outputs.json"))
+    folder = tmp_path / "feeds"
+    shards = {f"luot-xem/{path.name}": path.read_bytes() for path in (folder / "luot-xem").glob("*.json")}
+    assert sorted(shards) == [f"luot-xem/{n:02x}.json" for n in range(256)]
+    union = {}
+    for name, data in shards.items():
+        shard = json.loads(data)
+        validator("shard").validate(shard)
+        assert not valid("views", shard)  # no time: a shard is no views.json
+        assert all(hashlib.sha256(key.encode()).hexdigest()[:2] == name[9:11] for key in shard["views"])
+        union.update(shard["views"])
+    assert union == KNOWN_VIEWS
+    visitors = parse_visitors(read_json(folder / "visitors.json"))
+    built = live_files(visitors, parse_views(read_json(folder / "views.json")), list(KNOWN_VIEWS))
+    on_disk = {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*")
+               if path.is_file() and path.name not in ("visitors.json", "views.json")}
+    assert built == on_disk
 
 
 def test_feeds_are_what_the_site_build_reads(tmp_path):
@@ -164,6 +193,25 @@ INVALID = [
     ("views", {"updated": "2020-08-14", "views": {}}),
     ("views", {"updated": T, "views": {"a.html": 1}, "clicks": {"b.html": -1}}),
 ]
+
+# Shards are read by live-widgets.js alone (tests/test_browser_agreement.py
+# holds it to the build's reading); here the schema and the one writer.
+SHARDS_VALID = [{"views": {}}, {"views": {"xay-dung-dang/ket-qua.html": 185, "tin-tuc/đại-hội.html": 3}},
+                {"views": {"a.html": MAX}}]
+SHARDS_INVALID = [{}, {"views": []}, {"views": {"a.html": -1}}, {"views": {"a.html": "185"}},
+                  {"views": {"a.html": MAX + 1}}, {"views": {"a\u0007.html": 1}}, [], "views"]
+
+
+@pytest.mark.parametrize("document", SHARDS_VALID)
+def test_a_valid_shard_is_what_the_one_writer_writes(document):
+    validator("shard").validate(document)
+    written = json.loads(view_shards.render_shard(document["views"]))
+    assert written == document and list(written["views"]) == sorted(document["views"])
+
+
+@pytest.mark.parametrize("document", SHARDS_INVALID)
+def test_the_schema_refuses_a_bad_shard(document):
+    assert not valid("shard", document)
 
 @pytest.mark.parametrize("feed, document", VALID)
 def test_the_build_accepts_every_valid_example(feed, document, tmp_path):
