@@ -12,7 +12,9 @@ depend on the reader's clock zone.
 
 Each test also runs the whole widget script on feeds (fetch answered by
 the test) against the build's reading of the same files, so what the
-browser refuses or accepts is compared too. Known differences are listed
+browser refuses or accepts is compared too (the browser gets what the
+build publishes of them: views.json's views in their shards, never
+views.json itself). Known differences are listed
 in KNOWN with their reason; one that stops differing fails the test, so
 the list stays true.
 """
@@ -26,6 +28,7 @@ from browser import Watched
 from conftest import ROOT
 from portal.feeds import (FeedError, clean_strings, decode_json, is_count, parse_covid, parse_views, parse_visitors,
                           read_json, region_sentence)
+from portal import view_shards
 from portal.vietnamese import vi_bulletin_time, vi_number
 from site_search import fold_d
 
@@ -143,6 +146,9 @@ COVID_OK = {"updated": "2020-08-14T11:00:00+07:00", "title": "Cập nhật virus
 DISEASE_SH = (ROOT / "content/feeds/disease-sh-vietnam.json").read_text(encoding="utf-8")
 VISITORS_OK = {"updated": "2020-08-14T11:00:00+07:00", "online": 38, "today": 3357, "total": 2686455}
 VIEWS_URL = "xay-dung-dang/bai.html"
+# an address in VIEWS_URL's shard, listed before it there
+NEIGHBOUR = next(name for name in (f"a-{n}.html" for n in range(10**5))
+                 if view_shards.shard_of(name) == view_shards.shard_of(VIEWS_URL))
 
 
 def _covid(**change):
@@ -186,6 +192,8 @@ PIPELINES = {
     "visitors, updated not a time": {"visitors.json": json.dumps(dict(VISITORS_OK, updated="hôm nay"))},
     "visitors, bidi in a key": {"visitors.json": json.dumps(dict(VISITORS_OK, **{"to\u200bday": 5}))},
     "views": {"views.json": json.dumps({"updated": "2020-08-14T11:00:00+07:00", "views": {VIEWS_URL: 1850}})},
+    "views, the shard holds other pages": {"views.json": json.dumps(
+        {"updated": "2020-08-14T11:00:00+07:00", "views": {VIEWS_URL: 1850, NEIGHBOUR: 7, "khac.html": 9}})},
     "views, a bad count elsewhere": {"views.json": json.dumps(
         {"updated": "2020-08-14T11:00:00+07:00", "views": {VIEWS_URL: 1850, "khac.html": -1}})},
 }
@@ -213,8 +221,6 @@ KNOWN = {
                                           "number and shows the others",
     ("feeds", "visitors, updated not a time"): "the script does not read the visitors' time; the build "
                                                "refuses the feed",
-    ("feeds", "views, a bad count elsewhere"): "the build refuses the whole feed; the script reads only this "
-                                               "page's count",
 }
 
 
@@ -229,11 +235,11 @@ HARNESS = """async ({live, search, base, tables}) => {
   const script = new Function('document', 'fetch', 'setInterval', body);
   // the markup the widgets' partials render (the build's text replaced by a mark)
   const MARKUP = '<ul><li><strong data-stat="online">-</strong></li><li><strong data-stat="today">-</strong></li>' +
-    '<li><strong data-stat="total">-</strong></li></ul><p data-views-url="VIEWS" hidden><span data-views>-</span></p>' +
+    '<li><strong data-stat="total">-</strong></li></ul><p data-views-url="VIEWS" data-views-shard="SHARD" hidden><span data-views>-</span></p>' +
     '<section data-bulletin><span data-bulletin-time>-</span><ul><li>-</li></ul></section>';
   function widgets(files) {
     const root = document.createElement('div');
-    root.innerHTML = MARKUP.replace('VIEWS', tables.viewsUrl);
+    root.innerHTML = MARKUP.replace('VIEWS', tables.viewsUrl).replace('SHARD', tables.viewsShard);
     const doc = {
       currentScript: {getAttribute: n => n === 'data-feeds' ? base : null},
       querySelector: q => root.querySelector(q), querySelectorAll: q => root.querySelectorAll(q),
@@ -273,9 +279,24 @@ HARNESS = """async ({live, search, base, tables}) => {
 }"""
 
 
+def published(files):
+    """What the browser finds of ``files`` once built: views.json's views
+    in their shards (the script never fetches views.json), and none when
+    the build refuses views.json."""
+    files = dict(files)
+    views = files.pop("views.json", None)
+    if views is not None:
+        try:
+            files.update(view_shards.render_shards(parse_views(clean_strings(decode_json(views)))))
+        except FeedError:
+            pass
+    return {name: data.decode("utf-8") if isinstance(data, bytes) else data for name, data in files.items()}
+
+
 def browser_side(page, live, search):
     tables = {"number": NUMBERS, "count": COUNTS, "time": TIMES, "region": REGIONS, "clean": STRINGS,
-              "fold": QUERIES, "feeds": list(PIPELINES.values()), "viewsUrl": VIEWS_URL}
+              "fold": QUERIES, "feeds": [published(files) for files in PIPELINES.values()], "viewsUrl": VIEWS_URL,
+              "viewsShard": view_shards.shard_path(VIEWS_URL)}
     return page.evaluate(HARNESS, {"live": live, "search": search, "base": FEEDS, "tables": tables})
 
 
@@ -395,6 +416,7 @@ def test_the_cases_reach_the_script(python, js):
     assert sample["bulletin"]["time"] == "11h00 ngày 14/8/2020"
     assert sample["bulletin"]["lines"][1] == "Việt Nam: 911 người mắc, 21 người tử vong (đã phục hồi 425)."
     assert sample["stats"] == {"online": "38", "today": "3.357", "total": "2.686.455"}
+    assert js["feeds"][list(PIPELINES).index("views, the shard holds other pages")]["views"] == "1.850"
     assert js["fold"][0] == "Dại hội Dảng bộ xã Dồng Tiến"
     assert sum(r is None for r in js["region"]) > 10 and sum(r is not None for r in js["region"]) > 10
 
@@ -415,6 +437,9 @@ MUTANTS = {
     "clean: U+202E kept": (LIVE, "\\u2028-\\u202e", "\\u2028-\\u202d", "clean"),
     "clean: DEL allowed": (LIVE, "/[\\0-\\x1f\\x7f-\\x9f]/", "/[\\0-\\x1f\\x80-\\x9f]/", "clean"),
     "clean: keys left alone": (LIVE, "o[clean(k)]", "o[k]", "clean"),
+    "views: the whole views.json again": (LIVE, "get(p.dataset.viewsShard)", "get('views.json')", "feeds"),
+    "views: another page's count": (LIVE, "v.views[p.dataset.viewsUrl]", "v.views[Object.keys(v.views)[0]]",
+                                    "feeds"),
     "search: Đ kept": (SEARCH, ".replace(/Đ/g, 'D')", "", "fold"),
     "search: no NFC": (SEARCH, "(q || '').normalize('NFC')", "(q || '')", "fold"),
 }

@@ -43,6 +43,8 @@ import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from portal import view_shards
+
 ROOT = Path(__file__).resolve().parents[2]
 GOACCESS = shutil.which("goaccess") or "/usr/bin/goaccess"
 VN = timezone(timedelta(hours=7))
@@ -144,7 +146,11 @@ def generate(path: Path, total_lines: int = 1_000_000, seed: int = 2020) -> dict
                 for photo in range(rng.randint(1, 3)):
                     out.append((moment + 1, line(ip, moment + 1, "GET", f"/articles{slug}/anh-{photo + 1}.jpg",
                                                  200, rng.randint(40000, 300000), here, agent)))
-            for feed in ("/feeds/visitors.json", "/feeds/views.json"):
+            # the widget script's fetches: visitors, and an article's own view shard
+            feeds = ["/feeds/visitors.json"]
+            if page.endswith(".html") and page not in lists:
+                feeds.append("/feeds/" + view_shards.shard_path(page.split("?")[0].lstrip("/")))
+            for feed in feeds:
                 out.append((moment + 2, line(ip, moment + 2, "GET", feed, 200, 120, here, agent)))
             moment += rng.randint(20, 600) if rng.random() < 0.95 else rng.randint(1801, 5000)
             if moment >= start + span:

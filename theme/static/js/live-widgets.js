@@ -45,8 +45,8 @@
     })['catch'](Object);
   }
   function views(p) {
-    p && get(p.getAttribute('data-views-shard')).then(function (v) {
-      var n = v.views[p.getAttribute('data-views-url')];
+    p && get(p.dataset.viewsShard).then(function (v) {
+      var n = v.views[p.dataset.viewsUrl];
       if (ok(n)) { p.querySelector('[data-views]').textContent = num(n); p.hidden = false; }
     })['catch'](Object);
   }
