@@ -16,19 +16,22 @@ SEED = "/xay-dung-dang/ket-qua.html"
 SHARD = "feeds/" + view_shards.shard_path(SEED.lstrip("/"))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("widgets")
+def widget_site(root, views):
+    """The sample feeds, one article (SEED), ``views`` as views.json's counts."""
     content = new_content(root / "content")
     shutil.copytree(ROOT / "content" / "feeds", content / "feeds")
     write_article(content / "articles", "ket-qua", {
         "Title": "Kết quả", "Slug": "ket-qua", "Date": "2020-03-26 08:15",
         "Category": "Xây dựng Đảng", "Summary": "Lời dẫn.",
     })
-    views = json.loads((content / "feeds" / "views.json").read_text(encoding="utf-8"))
-    views["views"] = {"xay-dung-dang/ket-qua.html": 185}
-    (content / "feeds" / "views.json").write_text(json.dumps(views), encoding="utf-8")
+    (content / "feeds" / "views.json").write_text(json.dumps(
+        {"updated": "2020-08-14T11:00:00+07:00", "views": views}), encoding="utf-8")
     return build(content, root, extra=["-e", "LIVE_REFRESH_SECONDS=1"])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return widget_site(tmp_path_factory.mktemp("widgets"), {"xay-dung-dang/ket-qua.html": 185})
 
 
 def stats(page):
@@ -172,19 +175,10 @@ def recording_server(directory):
 @pytest.fixture(scope="module")
 def big_site(tmp_path_factory):
     """The small site, its views feed counting 20,000 articles (long addresses, as the archive has)."""
-    root = tmp_path_factory.mktemp("big")
-    content = new_content(root / "content")
-    shutil.copytree(ROOT / "content" / "feeds", content / "feeds")
-    write_article(content / "articles", "ket-qua", {
-        "Title": "Kết quả", "Slug": "ket-qua", "Date": "2020-03-26 08:15",
-        "Category": "Xây dựng Đảng", "Summary": "Lời dẫn.",
-    })
     views = {f"tin-tuc-su-kien/hoi-nghi-quan-triet-trien-khai-thuc-hien-nghi-quyet-so-{n}-cua-tinh-uy.html": n + 1
              for n in range(19999)}
     views[SEED.lstrip("/")] = 4321
-    (content / "feeds" / "views.json").write_text(json.dumps(
-        {"updated": "2020-08-14T11:00:00+07:00", "views": views}), encoding="utf-8")
-    return build(content, root, extra=["-e", "LIVE_REFRESH_SECONDS=1"])
+    return widget_site(tmp_path_factory.mktemp("big"), views)
 
 
 def test_an_article_downloads_only_its_shard_and_revalidates(browser, big_site):
