@@ -10,16 +10,17 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import ROOT, build, run_pelican, write_article
+from site_search.build import update
+from site_search.shards import IndexedPage
 from site_search import (
     DEFAULT_EXCLUDE_SELECTORS,
     SearchIndexError,
     _index,
     d_words,
     fold_d,
-    has_search_body,
     html_to_text,
-    index_site,
     pagefind_command,
+    run_pagefind,
     search_fold,
 )
 
@@ -73,33 +74,44 @@ def test_search_js_folds_like_python():
 
 
 def test_pagefind_command():
-    command = pagefind_command("/site")
+    command = pagefind_command("/site", "/cache/2020/bundle", DEFAULT_EXCLUDE_SELECTORS)
     assert command[1:3] == ["-m", "pagefind"]
     assert command[command.index("--site") + 1] == "/site"
-    assert command[command.index("--output-subdir") + 1] == "pagefind"
+    assert command[command.index("--output-path") + 1] == "/cache/2020/bundle"
     assert command[command.index("--force-language") + 1] == "vi"
     excluded = [command[i + 1] for i, a in enumerate(command) if a == "--exclude-selectors"]
     assert excluded == DEFAULT_EXCLUDE_SELECTORS
 
 
-def test_index_site_fails_when_nothing_is_indexed(tmp_path):
-    (tmp_path / "index.html").write_text("<html><body><h1>Trang chủ</h1></body></html>", encoding="utf-8")
-    assert not has_search_body(tmp_path)
-    empty = tmp_path / "trong"
-    empty.mkdir()
-    with pytest.raises(SearchIndexError, match="no page|failed"):
-        index_site(empty)
+def test_a_page_without_the_marker_is_never_indexed(tmp_path):
+    """Pagefind would index a page without data-pagefind-body whole (menus,
+    sidebar): such a page is left out, and with nothing else, no index."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/index.html").write_text("<html><body><h1>Trang chủ</h1></body></html>", encoding="utf-8")
+    pages = [IndexedPage("index.html")]
+    assert update(tmp_path / "site", pages, tmp_path / "cache", []) is None
+    assert not (tmp_path / "cache").exists()
+
+
+def test_pagefind_failure_is_a_search_index_error(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/a.html").write_text("<html><body><main data-pagefind-body>Chữ</main></body></html>",
+                                          encoding="utf-8")
+    with pytest.raises(SearchIndexError, match="Pagefind failed"):
+        run_pagefind(tmp_path / "site", ["a.html"], tmp_path / "work/bundle", ["[[["])
+    assert not (tmp_path / "work/site").exists()  # the folder of links is gone
 
 
 def test_a_site_without_indexable_page_gets_no_index(tmp_path):
-    """Pagefind indexes whole pages when none has data-pagefind-body: then
-    nothing is indexed, so menus and drafts never reach an index."""
-    (tmp_path / "ban-nhap").mkdir()
-    (tmp_path / "ban-nhap/nhap.html").write_text("<html><body><h1>Bản nháp</h1></body></html>", encoding="utf-8")
+    """A run that found no published article or page publishes no index
+    (and drops one a tree started from the published site would hold)."""
+    (tmp_path / "pagefind/2019").mkdir(parents=True)
+    (tmp_path / "pagefind/2019/pagefind.js").write_text("", encoding="utf-8")
     from portal.settings import fill_defaults
 
-    pelican = SimpleNamespace(settings=fill_defaults({}), output_path=str(tmp_path))
-    _index(pelican)
+    settings = fill_defaults({"CACHE_PATH": str(tmp_path / "cache")})
+    settings.update({"SEARCH_SHARD_MAX_PAGES": 1000, "SEARCH_SHARDING": "year", "SEARCH_WORKERS": 1})
+    _index(SimpleNamespace(settings=settings, output_path=str(tmp_path)))
     assert not (tmp_path / "pagefind").exists()
 
 
@@ -118,23 +130,25 @@ def test_pagefind_failure_fails_the_build_and_keeps_the_last_output(tiny_content
               "Category": "Xây dựng Đảng", "Summary": "Đại hội điểm."}
     write_article(tiny_content / "articles", "bai", header, "Đồng chí Bí thư được bầu trực tiếp.\n")
     good = build(tiny_content, tmp_path)
-    assert good.exists("pagefind/pagefind.js")
-    entry = good.text("pagefind/pagefind-entry.json")
+    assert good.exists("pagefind/2020/pagefind.js")
+    entry = good.text("pagefind/2020/pagefind-entry.json")
+    shards = good.text("pagefind/shards.json")
     # an invalid selector makes Pagefind itself fail
     result = run_pelican(tiny_content, good.output, cache=tmp_path / "cache",
                          extra=["-e", 'SEARCH_EXCLUDE_SELECTORS=["[[["]'])
     assert result.returncode != 0
     assert "Pagefind failed" in result.stdout
-    assert good.text("pagefind/pagefind-entry.json") == entry
+    assert good.text("pagefind/2020/pagefind-entry.json") == entry
+    assert good.text("pagefind/shards.json") == shards
     assert good.exists("index.html")
 
 
 # --- the sample site ---------------------------------------------------------
 
 def read_fragments(site):
-    """Every page Pagefind indexed, as stored for the browser."""
+    """Every page Pagefind indexed, in every shard, as stored for the browser."""
     pages = []
-    for path in sorted(site.path("pagefind/fragment").glob("*.pf_fragment")):
+    for path in sorted(site.path("pagefind").glob("*/fragment/*.pf_fragment")):
         data = gzip.decompress(path.read_bytes())
         assert data.startswith(b"pagefind_dcd")
         pages.append(json.loads(data[12:]))
@@ -160,8 +174,15 @@ def test_index_holds_every_article_and_page_and_no_draft(sample_site, fragments)
     assert "/gioi-thieu.html" in urls and "/lien-he.html" in urls
     assert not any("ban-nhap" in u for u in urls)
     assert DRAFT_TITLE not in {f["meta"]["title"] for f in fragments}
-    entry = json.loads(sample_site.text("pagefind/pagefind-entry.json"))
-    assert entry["languages"]["vi"]["page_count"] == 24
+    shards = json.loads(sample_site.text("pagefind/shards.json"))["shards"]
+    assert shards == [{"name": "2020", "pages": 24}]  # the static pages join the newest year
+    for shard in shards:
+        entry = json.loads(sample_site.text(f"pagefind/{shard['name']}/pagefind-entry.json"))
+        assert entry["languages"]["vi"]["page_count"] == shard["pages"]
+    # only what the search page loads is published (no Pagefind UI, worker or playground)
+    assert sorted(p.name for p in sample_site.path("pagefind/2020").iterdir()) == sorted(
+        ["filter", "fragment", "index", "pagefind-entry.json", "pagefind.js", "wasm.unknown.pagefind"]
+        + [p.name for p in sample_site.path("pagefind/2020").glob("*.pf_meta")])
 
 
 def test_draft_page_carries_nothing_for_pagefind(sample_site):
@@ -257,8 +278,8 @@ def test_search_page(sample_site):
                           "Văn hóa - Xã hội", "Quốc phòng - An ninh"]
     assert [o.get_text() for o in form.select("#loc-nam option")] == ["Tất cả các năm", "2020"]
     assert "cần JavaScript" in soup.noscript.get_text()
-    script = soup.select_one("script[data-pagefind]")
-    assert script["data-pagefind"] == "/pagefind/pagefind.js" and script["src"] == "/theme/js/search.js"
+    script = soup.select_one("script[data-search-shards]")
+    assert script["data-search-shards"] == "/pagefind/shards.json" and script["src"] == "/theme/js/search.js"
     assert soup.select_one('link[href="/theme/css/search.css"]')
     assert soup.select_one("[role=status][aria-live=polite]")
     assert "data-pagefind-body" not in sample_site.text("tim-kiem/index.html")

@@ -8,44 +8,55 @@
   itself (``hoi`` finds ``hội``) but ``đ``/``Đ`` have no Unicode
   decomposition, so without that copy ``dai`` would never reach ``đại``.
   The browser side (theme/static/js/search.js) folds the query the same way.
+* When the generators are done, the published articles and pages (the
+  ones the theme marks with ``data-pagefind-body``) are noted from
+  Pelican's own lists, not found by scanning output/.
 * At ``finalized`` (listed before ``atomic_output``, so on the complete
-  staging folder) Pagefind, from the pinned ``pagefind[bin]`` wheel (no
-  network), writes its index into ``<output>/pagefind/``. If it fails, the
+  staging folder) they are indexed in shards (``shards.py``: by year, the
+  static pages apart), each a Pagefind index of its own built by the CLI
+  of the pinned ``pagefind[bin]`` wheel (no network) and kept in
+  ``CACHE_PATH/search/<shard>/`` with a manifest of what it was built
+  from (``indexer.py``). Only shards whose pages, Pagefind version,
+  exclusions or our code changed are rebuilt; every shard is published
+  under ``pagefind/<shard>/`` with ``pagefind/shards.json`` (``build.py``),
+  and the search page merges them in the browser. If Pagefind fails, the
   build fails and the last published site stays in place.
 
 Only what ``data-pagefind-body`` marks is indexed (the article or page, not
 the menu, sidebar, footer or related list), less ``data-pagefind-ignore``
 and the ``SEARCH_EXCLUDE_SELECTORS`` (breadcrumb, date line, byline);
 drafts and hidden (``Status: hidden``) articles and pages are written
-without the marker, and if no page at all has it
-nothing is indexed. ``SEARCH_INDEX = False`` skips indexing (benchmarks).
+without the marker, and if no page at all has it nothing is indexed.
+``SEARCH_INDEX = False`` skips indexing (benchmarks). ``SEARCH_SHARD_MAX_PAGES``
+bounds a shard (and Pagefind's memory), ``SEARCH_WORKERS`` how many shards
+are indexed at once.
 """
 
 import logging
 import os
 import re
-import subprocess
-import sys
-import time
-from pathlib import Path
+import shutil
 
 from pelican import signals
+from pelican.generators import ArticlesGenerator, PagesGenerator
 
 # Visible text of an HTML fragment, parsed (not a regex): text after a ">"
 # inside an attribute value is not taken for page text.
-from portal import outputs
+from portal import outputs, progress
 from portal.html_text import html_to_text
 from portal.problems import fail_cleanly
 from portal.settings import fill_pelican_defaults
 from portal.vietnamese import nfc
+
+from .build import OUTPUT_SUBDIR, SHARD_LIST, publish, update
+from .indexer import LANGUAGE, SearchIndexError, pagefind_command, run_pagefind
+from .shards import IndexedPage
 
 logger = logging.getLogger(__name__)
 
 # Inside data-pagefind-body, the parts that are not what readers search:
 # the breadcrumb (menu text), the date line and the byline.
 DEFAULT_EXCLUDE_SELECTORS = [".breadcrumb", ".article__date", ".article__byline"]
-OUTPUT_SUBDIR = "pagefind"
-LANGUAGE = "vi"
 
 _D_FOLD = str.maketrans({"đ": "d", "Đ": "D"})
 _WORD = re.compile(r"\w+")
@@ -100,68 +111,29 @@ def entry_fold(entry):
     return search_fold(*indexed_parts(entry))
 
 
-def pagefind_command(site, exclude_selectors=DEFAULT_EXCLUDE_SELECTORS, language=LANGUAGE):
-    """The Pagefind command line that indexes ``site`` into ``site/pagefind``."""
-    command = [
-        sys.executable, "-m", "pagefind",
-        "--site", str(site),
-        "--output-subdir", OUTPUT_SUBDIR,
-        "--force-language", language,
-        "--quiet",
-    ]
-    for selector in exclude_selectors:
-        command += ["--exclude-selectors", selector]
-    return command
+def indexed_entry(entry, dated):
+    """The IndexedPage of a Pelican article (``dated``) or page, or None
+    when it is not indexed: only published ones (search_meta.html gives
+    only them data-pagefind-body) that are written somewhere."""
+    save_as = getattr(entry, "save_as", "") or ""
+    if getattr(entry, "status", None) != "published" or not save_as:
+        return None
+    return IndexedPage(save_as.replace(os.sep, "/"), entry.date if dated else None)
 
 
-class SearchIndexError(RuntimeError):
-    pass
-
-
-def has_search_body(site):
-    """Whether any page of ``site`` carries ``data-pagefind-body``. Without
-    one, Pagefind would index every page whole (menus, sidebars, drafts),
-    so the index is then not built at all."""
-    for path in Path(site).rglob("*.html"):
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            if "data-pagefind-body" in handle.read():
-                return True
-    return False
-
-
-def index_site(site, exclude_selectors=DEFAULT_EXCLUDE_SELECTORS, language=LANGUAGE, timeout=1800):
-    """Run Pagefind on ``site``; returns a dict of figures for the summary
-    line. Raises SearchIndexError with Pagefind's own output on failure."""
-    site = Path(site)
-    start = time.perf_counter()
-    try:
-        result = subprocess.run(
-            pagefind_command(site, exclude_selectors, language),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            timeout=timeout, env=dict(os.environ, NO_COLOR="1"),
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise SearchIndexError(f"could not run Pagefind: {error}") from error
-    seconds = time.perf_counter() - start
-    bundle = site / OUTPUT_SUBDIR
-    if result.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
-        output = result.stdout.strip() or "(no output)"
-        raise SearchIndexError(f"Pagefind failed (exit {result.returncode}):\n{output}")
-    files = [p for p in bundle.rglob("*") if p.is_file()]
-    pages = len(list((bundle / "fragment").glob("*.pf_fragment")))
-    if pages == 0:
-        raise SearchIndexError("Pagefind indexed no page: no page carries data-pagefind-body")
-    return {
-        "seconds": seconds,
-        "pages": pages,
-        "bytes": sum(p.stat().st_size for p in files),
-        "files": len(files),
-        "warnings": result.stdout.strip(),
-    }
-
-
-def _megabytes(size):
-    return f"{size / 1_000_000:.1f} MB"
+def entries_to_index(generators):
+    """The IndexedPages of the articles and pages (translations too) the
+    generators hold; never read back from output/ by scanning files."""
+    pages = []
+    for generator in generators:
+        if isinstance(generator, ArticlesGenerator):
+            entries, dated = [*generator.articles, *generator.translations], True
+        elif isinstance(generator, PagesGenerator):
+            entries, dated = [*generator.pages, *generator.translations], False
+        else:
+            continue
+        pages += [p for p in (indexed_entry(e, dated) for e in entries) if p is not None]
+    return pages
 
 
 def _add_filters(generator):
@@ -169,30 +141,89 @@ def _add_filters(generator):
     generator.env.filters["search_fold_entry"] = entry_fold
 
 
+# Defaults of this plugin's own settings (see the report to move them to
+# portal.settings.DEFAULTS, the one place a default belongs).
+SETTING_DEFAULTS = {
+    # Pagefind needs ~0.37 MB per article while it indexes a shard: 1,000
+    # pages keep it under 400 MB; a year with more is split by quarter.
+    "SEARCH_SHARD_MAX_PAGES": 1000,
+    "SEARCH_SHARDING": "year",  # or "single": one index (benchmarks)
+    "SEARCH_WORKERS": 1,  # shards indexed at once (each Pagefind uses ~1.3 cores)
+}
+
+# The pages to index of each run, by output folder: collected when the
+# generators are done, indexed at `finalized`.
+_runs = {}
+
+
+def _fill_defaults(pelican):
+    fill_pelican_defaults(pelican)
+    for name, value in SETTING_DEFAULTS.items():
+        pelican.settings.setdefault(name, value)
+
+
+def _collect(generators):
+    output = next((g.output_path for g in generators if getattr(g, "output_path", None)), None)
+    if output is not None:
+        _runs[os.path.abspath(output)] = entries_to_index(generators)
+
+
+def cache_folder(settings):
+    return os.path.join(settings["CACHE_PATH"], "search")
+
+
+def _megabytes(size):
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def _log_shard(shard):
+    if shard.rebuilt:
+        logger.info("Tìm kiếm: phần %s dựng lại, %d trang, %.1f s (search shard rebuilt)",
+                    shard.name, len(shard.pages), shard.seconds)
+    else:
+        logger.info("Tìm kiếm: phần %s dùng lại, %d trang (search shard reused)", shard.name, len(shard.pages))
+
+
+def _remove_index(site):
+    folder = os.path.join(site, OUTPUT_SUBDIR)
+    if os.path.isdir(folder) and not os.path.islink(folder):
+        shutil.rmtree(folder)
+
+
 def _index(pelican):
     settings = pelican.settings
+    site = pelican.output_path
+    pages = _runs.pop(os.path.abspath(site), [])
     if not settings["SEARCH_INDEX"]:
+        _remove_index(site)  # a tree started from the published one holds no stale index
         return
-    exclude = settings["SEARCH_EXCLUDE_SELECTORS"]
-    if not has_search_body(pelican.output_path):
-        fail_cleanly(logger.warning, "Chưa có bài viết hay trang nào để lập chỉ mục tìm kiếm "
-                     "(search index not built: no published article or page to index)")
-        return
+    progress.phase("chỉ mục tìm kiếm (search index)", f"{len(pages)} trang")
     try:
-        figures = index_site(pelican.output_path, exclude)
-    except SearchIndexError as error:
+        summary = update(site, pages, cache_folder(settings), settings["SEARCH_EXCLUDE_SELECTORS"],
+                         settings["SEARCH_SHARD_MAX_PAGES"], settings["SEARCH_SHARDING"],
+                         settings["SEARCH_WORKERS"], on_shard=_log_shard)
+        if summary is None:
+            _remove_index(site)
+            fail_cleanly(logger.warning, "Chưa có bài viết hay trang nào để lập chỉ mục tìm kiếm "
+                         "(search index not built: no published article or page to index)")
+            return
+        publish(outputs.registry_for(site), cache_folder(settings), summary)
+    except (SearchIndexError, OSError, ValueError) as error:
         # Raising stops the `finalized` handlers that follow, so
         # atomic_output never swaps a site without search into place.
         logger.error("Search index not built, the site is not published: %s", error)
         raise
-    outputs.registry_for(pelican.output_path).record_folder(OUTPUT_SUBDIR, "search")
     logger.info(
-        "Search index: %d pages, %s in %d files, %.1f s (Pagefind)",
-        figures["pages"], _megabytes(figures["bytes"]), figures["files"], figures["seconds"],
+        "Chỉ mục tìm kiếm: %d phần (%d dựng lại, %d dùng lại), %d trang, %s, %.1f s "
+        "(search index: shards rebuilt %d, reused %d, pages %d)",
+        len(summary.shards), len(summary.rebuilt), len(summary.shards) - len(summary.rebuilt), summary.pages,
+        _megabytes(summary.bytes), summary.seconds,
+        len(summary.rebuilt), len(summary.shards) - len(summary.rebuilt), summary.pages,
     )
 
 
 def register():
-    signals.initialized.connect(fill_pelican_defaults)
+    signals.initialized.connect(_fill_defaults)
     signals.generator_init.connect(_add_filters)
+    signals.all_generators_finalized.connect(_collect)
     signals.finalized.connect(_index)

@@ -1,5 +1,14 @@
 /* The search page (/tim-kiem/?q=...): our own small UI on Pagefind's JS API,
-   loaded from this site (data-pagefind on the script tag).
+   loaded from this site.
+
+   The index is in shards (plugins/site_search: one per year, the static
+   pages apart), each a Pagefind index of its own, listed newest first in
+   pagefind/shards.json (data-search-shards on the script tag). The first
+   is loaded as Pagefind's primary index and the others are merged into it
+   with mergeIndex: one search runs on every shard and Pagefind sorts the
+   results of all of them by score (each shard scores with its own word
+   statistics). Filters (category, year) are the pages' own, so they work
+   across shards.
 
    Vietnamese. Pagefind folds tone marks itself ("hoi" finds "hội") but not
    đ, which has no Unicode decomposition. Every page carries its title and
@@ -11,6 +20,10 @@
              "hỏi": the pages with the exact spelling, ranked first;
      tier 2  accents folded: the full set of pages, the same whether or
              not the reader typed diacritics.
+   Pagefind's options() reach the primary index only and exactDiacritics
+   is set per index, so each tier has its own set of merged shards (the
+   exact one made at the first query typed with diacritics; its chunks are
+   the same files, from the browser's cache).
    Inside each page of results, those holding the query words side by side
    (a phrase) move first. Excerpts are built here from the page's text, and
    the words matching the query, those reached through the fold included,
@@ -47,7 +60,7 @@
   var more = document.getElementById('xem-them');
   var sideBox = document.getElementById('o-tim-kiem');
   var baseTitle = document.title;
-  var loading = null, pagefind = null, queue = Promise.resolve(), serial = 0;
+  var loading = null, instances = {}, queue = Promise.resolve(), serial = 0;
   var hits = [], shownCount = 0, terms = [], levels = [];
 
   function say(text) { status.textContent = text; }
@@ -58,17 +71,39 @@
     return e;
   }
 
-  function load() {
+  // The shards' folders, newest first, and Pagefind's module (from the
+  // first shard's folder): fetched once; shards.json is revalidated, as
+  // the list changes when a year begins.
+  function base() {
     if (!loading) {
-      loading = import(script.getAttribute('data-pagefind')).then(function (pf) {
-        // No web worker: it would download a second copy of Pagefind's code.
-        return pf.options({ noWorker: true, ranking: RANKING }).then(function () {
-          return pf.init(); // later options() then go to this instance
-        }).then(function () { pagefind = pf; });
+      var listUrl = new URL(script.getAttribute('data-search-shards'), location.href);
+      loading = fetch(listUrl, { cache: 'no-cache' }).then(function (response) {
+        if (!response.ok) throw new Error('shards.json: ' + response.status);
+        return response.json();
+      }).then(function (list) {
+        var bases = list.shards.map(function (s) { return new URL(encodeURIComponent(s.name) + '/', listUrl).href; });
+        if (!bases.length) throw new Error('no shard');
+        return import(bases[0] + 'pagefind.js').then(function (pf) { return { pf: pf, bases: bases }; });
       });
       loading['catch'](function () { loading = null; }); // retry on the next search
     }
     return loading;
+  }
+
+  // Every shard merged into one Pagefind instance, exact diacritics or not.
+  // No web worker: it would download a second copy of Pagefind's code.
+  function shards(exact) {
+    if (!instances[exact]) {
+      instances[exact] = base().then(function (b) {
+        var options = { ranking: RANKING, exactDiacritics: exact };
+        var pf = b.pf.createInstance({ noWorker: true, ranking: RANKING, exactDiacritics: exact, basePath: b.bases[0] });
+        return pf.init().then(function () {
+          return Promise.all(b.bases.slice(1).map(function (path) { return pf.mergeIndex(path, options); }));
+        }).then(function () { return pf; });
+      });
+      instances[exact]['catch'](function () { delete instances[exact]; });
+    }
+    return instances[exact];
   }
 
   // --- URL and form ------------------------------------------------------
@@ -114,9 +149,7 @@
   }
 
   function search(q, filters, exact) {
-    return pagefind.options({ exactDiacritics: exact }).then(function () {
-      return pagefind.search(q, { filters: filters });
-    });
+    return shards(exact).then(function (pf) { return pf.search(q, { filters: filters }); });
   }
 
   function execute(state, mine) {
@@ -135,10 +168,9 @@
     // when the reader typed diacritics), same key, key starting with it.
     levels = (marked ? ['word'] : []).concat(['key', 'prefix']);
     var folded = foldD(state.q);
-    return load().then(function () {
-      return marked ? search(folded, filters, true) : null;
-    }).then(function (exact) {
-      return search(folded, filters, false).then(function (all) {
+    // Folded first: it loads the chunks the exact search then reuses.
+    return search(folded, filters, false).then(function (all) {
+      return (marked ? search(folded, filters, true) : Promise.resolve(null)).then(function (exact) {
         if (mine !== serial) return;
         // The set is that of the folded search; the exact spelling only
         // puts its pages first.
