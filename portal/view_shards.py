@@ -24,11 +24,12 @@ from urllib.parse import quote
 
 # 256 shards: the first two hex digits of the address's SHA-256 (stable
 # across machines and Python versions, unlike hash()). At 20,000 counted
-# articles a shard holds about 78 addresses (about 110 at most: the
-# binomial tail), about 90 bytes each: under 10 KB as written, about 3 KB
-# gzipped, so it arrives in the first round trip (TCP's initial window is
-# 10 segments, about 14 KB) and more shards would not show a count any
-# sooner; each shard is one more file the counter compares every minute.
+# articles a shard holds about 78 addresses (about 110 in the fullest: the
+# binomial tail); with long addresses (~95 bytes an entry) that is about
+# 8 KB as written, 11 KB at most, 1-3 KB gzipped: it arrives in the first
+# round trip (TCP's initial window is 10 segments, about 14 KB), so more
+# shards would not show a count any sooner, while each shard is one more
+# file the counter compares every minute.
 # At 1,000 articles a shard holds 4 addresses: still one small request.
 SHARD_DIGITS = 2
 SHARDS_FOLDER = "luot-xem"  # "lượt xem", views
