@@ -2,7 +2,7 @@
 
 import json
 import shutil
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import pytest
 from conftest import ROOT, build, run_pelican, write_article
@@ -83,7 +83,7 @@ def frame_of(site, page, selector):
     frame = site.soup(page).select_one(f"noscript iframe{selector}")
     if frame is None:
         return None
-    path = unquote(frame["src"]).lstrip("/")
+    path = unquote(urlparse(frame["src"]).path).lstrip("/")  # SITEURL is absolute under publishconf
     return site.soup(path) if site.exists(path) else None
 
 
