@@ -724,7 +724,14 @@ def command_output(command):
         return ""
 
 
-def header(counts, runs, hugo):
+def sample_load(samples, stop):
+    """The 1-minute load average every 5 s until ``stop``: on a shared
+    machine it says how much the figures were slowed by other jobs."""
+    while not stop.wait(5):
+        samples.append(os.getloadavg()[0])
+
+
+def header(counts, runs, hugo, load=()):
     if CODE["commit"]:
         commit = CODE["commit"][:7] + " (its code exported with git archive; uncommitted changes not measured)"
         subject = command_output(["git", "log", "-1", "--format=%s", CODE["commit"]])
@@ -739,6 +746,10 @@ def header(counts, runs, hugo):
         "# Build benchmark (`make bench BENCH=bench_build`)", "",
         f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         f"- machine: {machine()}",
+        *([f"- load: 1-minute load average during the run median {statistics.median(load):.1f}, max {max(load):.1f} "
+           f"on {len(os.sched_getaffinity(0))} CPUs"
+           + (" (other jobs shared the cores: expect slower figures than on an idle machine)"
+              if statistics.median(load) > len(os.sched_getaffinity(0)) * 0.75 else "")] if load else []),
         f"- commit: {commit} — {subject}",
         f"- N: {', '.join(f'{n:,}' for n in counts)} articles; {runs} runs per figure; seed {SEED}",
         f"- Pelican {pelican}; Hugo: {hugo or 'missing (apt-get install -y hugo)'}; Chromium: {chromium}",
@@ -780,6 +791,8 @@ def main(argv=None):
     if args.tree:
         print(f"measuring commit {use_commit(args.tree, workdir / 'code')[:7]} ({args.tree})", flush=True)
     all_figures, weights, agreement, failures, notes = {}, {}, {}, [], []
+    load, stop_load = [], threading.Event()
+    threading.Thread(target=sample_load, args=(load, stop_load), daemon=True).start()
     if not hugo:
         notes.append("Hugo is not installed (apt-get install -y hugo): its figures are empty.")
     try:
@@ -821,7 +834,8 @@ def main(argv=None):
         if failures:
             notes.append(f"{len(failures)} builds failed; their figures are missing. First failure: "
                          + failures[0].splitlines()[0])
-        report = header(counts, runs, hugo_version) + tables(all_figures, weights, agreement, counts, notes)
+        stop_load.set()
+        report = header(counts, runs, hugo_version, load) + tables(all_figures, weights, agreement, counts, notes)
         print("\n" + report, flush=True)
         results = Path(args.results)
         results.parent.mkdir(parents=True, exist_ok=True)
