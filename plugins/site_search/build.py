@@ -2,8 +2,9 @@
 No Pelican here: the glue in ``__init__`` hands over the pages to index,
 the staging folder and the settings.
 
-1. Every page to index is read once and hashed (its HTML bytes are what
-   Pagefind indexes); the pages are split into shards (``shards.assign``).
+1. Every page to index is read once and what Pagefind indexes of it
+   (``indexer.indexed_part``) hashed; the pages are split into shards
+   (``shards.assign``).
 2. A shard whose cached manifest records the same inputs is reused as it
    is; the others are rebuilt by Pagefind, one after another (or
    ``workers`` at a time): Pagefind's memory grows with the pages of one
@@ -23,12 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .indexer import LANGUAGE, ShardCache, code_digest, page_hash, pagefind_version
+from .indexer import LANGUAGE, ShardCache, code_digest, indexed_part, page_hash, pagefind_version
 from .shards import IndexedPage, assign, shard_inputs
 
 OUTPUT_SUBDIR = "pagefind"
 SHARD_LIST = "shards.json"
-MARKER = b"data-pagefind-body"
 KIND = "search"
 
 
@@ -57,16 +57,17 @@ class Summary:
 
 
 def readable_pages(site, pages):
-    """``(pages carrying data-pagefind-body, {path: hash})``: Pagefind
-    would index a page without the marker whole (menus, sidebar), so such
-    a page (a draft preview, another theme's page) is left out."""
+    """``(pages carrying data-pagefind-body, {path: hash of what Pagefind
+    indexes of it})``: Pagefind would index a page without the marker
+    whole (menus, sidebar), so such a page (a draft preview, another
+    theme's page) is left out."""
     site = Path(site)
     marked, hashes = [], {}
     for page in pages:
-        data = (site / page.path).read_bytes()
-        if MARKER in data:
+        part = indexed_part((site / page.path).read_bytes())
+        if part is not None:
             marked.append(page)
-            hashes[page.path] = page_hash(data)
+            hashes[page.path] = page_hash(part)
     return marked, hashes
 
 

@@ -2,10 +2,18 @@
 
 Pagefind has no incremental mode, so each shard is indexed whole, alone:
 the CLI from the pinned ``pagefind[bin]`` wheel (no network) runs on a
-folder holding only that shard's pages, hard links to the built files at
-their own paths, so every result keeps the address it has on the site.
-(The wheel's Python API, ``PagefindIndex.add_html_file``, would spare the
-folder, but its client reads one answer per 0.1 s: 5 s for 50 pages.)
+folder holding only that shard's pages, at their own paths, so every
+result keeps the address it has on the site. (The wheel's Python API,
+``PagefindIndex.add_html_file``, would spare the folder, but its client
+reads one answer per 0.1 s: 5 s for 50 pages.)
+
+Each page is given to Pagefind as what it indexes of it and nothing else
+(:func:`indexed_part`): the ``<html>`` tag (its language), the
+``data-pagefind-*`` meta tags, and the ``data-pagefind-body`` element. That
+part is also what a shard's manifest hashes, so the "Các tin khác" list,
+the sidebar or the menu of a page, which change when another article is
+added, never rebuild a shard, and the index is a function of the hashes
+alone.
 
 Cache layout, under ``CACHE_PATH/search/``::
 
@@ -21,6 +29,7 @@ shard without a manifest is rebuilt.
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +51,43 @@ _KEPT_FOLDERS = ("index", "filter", "fragment")
 
 class SearchIndexError(RuntimeError):
     """Pagefind could not build an index, or built a wrong one."""
+
+
+_BODY = re.compile(rb"<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*\sdata-pagefind-body\b[^>]*>")
+_TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
+_META = re.compile(rb"<meta\b[^>]*\sdata-pagefind-(?:meta|filter|sort)\b[^>]*>", re.IGNORECASE)
+_HTML = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
+
+
+def _element_end(data, start, name):
+    """The end of the element whose start tag, named ``name``, is at
+    ``start``: the closing tag that brings its nesting back to zero.
+    Pelican's output (sanitised by content_check) is well-formed; None if
+    it is not closed."""
+    depth = 0
+    for tag in _TAG.finditer(data, start):
+        if tag.group(2).lower() != name or tag.group(0).endswith(b"/>"):
+            continue
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return tag.end()
+    return None
+
+
+def indexed_part(data):
+    """What Pagefind indexes of the page ``data`` (bytes), as a page of its
+    own; None when the page has no ``data-pagefind-body``. Raises
+    SearchIndexError when that element is not closed."""
+    body = _BODY.search(data)
+    if body is None:
+        return None
+    end = _element_end(data, body.start(), body.group(1).lower())
+    if end is None:
+        raise SearchIndexError("the data-pagefind-body element is not closed")
+    html = _HTML.search(data)
+    metas = [m.group(0) for m in _META.finditer(data) if m.start() < body.start() or m.start() >= end]
+    return b"".join([b"<!DOCTYPE html>", html.group(0) if html else b"<html>", b'<head><meta charset="utf-8">',
+                     *metas, b"</head><body>", data[body.start():end], b"</body></html>"])
 
 
 def pagefind_version():
@@ -90,14 +136,6 @@ def bundle_files(bundle):
     return sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())
 
 
-def _link_or_copy(source, target):
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or links not allowed: read-only use, a copy does
-        shutil.copyfile(source, target)
-
-
 def _run(command, timeout):
     try:
         return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -121,7 +159,11 @@ def run_pagefind(site, paths, bundle, exclude_selectors, timeout=1800):
     site, bundle = Path(site), Path(bundle)
     pages = bundle.parent / "site"
     for path in paths:
-        _link_or_copy(site / path, pages / path)
+        part = indexed_part((site / path).read_bytes())
+        if part is None:
+            raise SearchIndexError(f"{path}: no data-pagefind-body (changed since it was read?)")
+        (pages / path).parent.mkdir(parents=True, exist_ok=True)
+        (pages / path).write_bytes(part)
     try:
         result = _run(pagefind_command(pages, bundle, exclude_selectors), timeout)
     finally:
