@@ -31,8 +31,13 @@ KINDS = frozenset({"page", "redirect", "error", "feed", "photo", "attachment", "
 class OutputRegistry:
     """What one run wrote under ``root`` (the folder Pelican writes into)."""
 
-    def __init__(self, root):
+    def __init__(self, root, published=None):
         self.root = os.path.abspath(root)
+        # the tree readers are served now, whose unchanged files this run
+        # hard-links instead of writing again (None: write everything)
+        self.published = os.path.abspath(published) if published else None
+        if self.published == self.root:
+            self.published = None
         self.files = {}
         self.keys = {}
 
@@ -62,20 +67,58 @@ class OutputRegistry:
         self.keys[self.key(path)] = key
 
     def write(self, path, data, kind, source=None):
-        """Write ``data`` (bytes or str) to ``path`` and record it."""
-        full = os.path.join(self.root, self.key(path))
+        """Write ``data`` (bytes or str) to ``path`` and record it; a file
+        published with these very bytes is linked instead."""
+        key = self.key(path)
+        full = os.path.join(self.root, key)
+        data = data.encode("utf-8") if isinstance(data, str) else data
         os.makedirs(os.path.dirname(full), exist_ok=True)
-        write_atomic(full, data.encode("utf-8") if isinstance(data, str) else data, durable=False)
+        if not self.link_published(key, full, lambda old: same_bytes(old, data)):
+            write_atomic(full, data, durable=False)
         self.record(full, kind, source)
         return full
 
-    def copy(self, path, source, kind):
-        """Copy the file ``source`` to ``path`` and record it."""
-        full = os.path.join(self.root, self.key(path))
+    def copy(self, path, source, kind, recorded_source=None):
+        """Copy the file ``source`` to ``path`` and record it (as made from
+        ``recorded_source``, default ``source``)."""
+        key = self.key(path)
+        full = os.path.join(self.root, key)
         os.makedirs(os.path.dirname(full), exist_ok=True)
-        shutil.copyfile(source, full)
-        self.record(full, kind, source)
+        if not self.reuse(full, source):
+            shutil.copyfile(source, full)
+        self.record(full, kind, recorded_source or source)
         return full
+
+    def reuse(self, full, source):
+        """Link the published copy of ``source`` at ``full`` if there is
+        one: same size, and copied after ``source`` last changed (a copy
+        gets the time it was made). True if linked."""
+        try:
+            wanted = os.stat(source)
+        except OSError:
+            return False
+
+        def current(old):
+            found = os.stat(old)
+            return found.st_size == wanted.st_size and found.st_mtime_ns >= wanted.st_mtime_ns
+
+        return self.link_published(self.key(full), full, current)
+
+    def link_published(self, key, full, still_good=lambda old: True):
+        """Hard-link the published file ``key`` at ``full`` when
+        ``still_good(published path)``; never writes into either file."""
+        if self.published is None:
+            return False
+        old = os.path.join(self.published, key)
+        try:
+            if os.path.islink(old) or not os.path.isfile(old) or not still_good(old):
+                return False
+            if os.path.lexists(full):
+                os.unlink(full)
+            os.link(old, full)
+        except OSError:
+            return False
+        return True
 
     def record_folder(self, folder, kind, source=None):
         """Record every file below ``folder`` (a tool's own output, such as
@@ -102,6 +145,17 @@ class OutputRegistry:
                  for path, entry in sorted(self.files.items())}
         document = {"version": VERSION, "files": files}
         return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def same_bytes(path, data):
+    """Whether the file at ``path`` holds exactly ``data``."""
+    try:
+        if os.path.getsize(path) != len(data):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False
 
 
 def files_below(folder):
@@ -133,11 +187,22 @@ def mark_unsure(path):
         write_atomic(mark, b"")
 
 
+def is_unsure(path):
+    """Whether the published tree changed and the registry at ``path``
+    was not saved since (see :func:`mark_unsure`)."""
+    return os.path.lexists(_unsure_mark(path))
+
+
 def save(registry, path):
     """Write the registry to ``path`` atomically (the counter reads it from
     cron), then clear the unsure mark: from now on it describes output/."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     write_atomic(path, registry.to_bytes())
+    clear_unsure(path)
+
+
+def clear_unsure(path):
+    """The published tree is again the one the registry at ``path`` describes."""
     try:
         os.unlink(_unsure_mark(path))
     except FileNotFoundError:
@@ -148,7 +213,7 @@ def load_keys(path):
     """``{file: render key}`` of the published site, or ``{}`` (render
     everything) when there is no registry, it cannot be read, or a build
     was stopped while the published tree and its registry disagreed."""
-    if os.path.lexists(_unsure_mark(path)):
+    if is_unsure(path):
         return {}
     try:
         files = load(path)
@@ -172,9 +237,11 @@ def load(path):
 _current = {}
 
 
-def begin(root):
-    """A new, empty registry for the run that writes into ``root``."""
-    _current[os.path.abspath(root)] = registry = OutputRegistry(root)
+def begin(root, published=None):
+    """A new, empty registry for the run that writes into ``root``;
+    ``published`` is the tree readers are served, to link unchanged files
+    from."""
+    _current[os.path.abspath(root)] = registry = OutputRegistry(root, published)
     return registry
 
 

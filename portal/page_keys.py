@@ -37,7 +37,7 @@ from jinja2 import nodes
 # the context and settings are fingerprinted through the stamp and the
 # names the templates read.
 SKIPPED_ATTRIBUTES = frozenset({"_context", "settings", "_cache"})
-MAX_DEPTH = 8
+MAX_DEPTH = 24
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+", re.IGNORECASE)
 # Markdown placeholders Pelican resolves against other content's addresses.
 _INTRASITE = re.compile(r"\{(?:filename|static|attach|index|category|tag|author)\}|\|(?:filename|static|attach)\|")
@@ -72,6 +72,7 @@ class Fingerprints:
         self._memo = {}
         self._links = links
         self._link_digest = None
+        self._cuts = 0  # how many times a cycle or the depth limit cut the walk short
 
     def of(self, value):
         return self._value(value, 0, set(), nested=False)
@@ -87,13 +88,18 @@ class Fingerprints:
         if memo_key in self._memo:
             return self._memo[memo_key][0]
         if id(value) in visiting or depth > MAX_DEPTH:
+            self._cuts += 1
             return "cycle:" + type(value).__qualname__
         visiting.add(id(value))
+        cuts = self._cuts
         try:
             result = self._compound(value, depth, visiting, nested)
         finally:
             visiting.discard(id(value))
-        self._memo[memo_key] = (result, value)
+        # A value whose walk was cut short depends on where the walk began:
+        # remembering it would make fingerprints depend on page order.
+        if self._cuts == cuts:
+            self._memo[memo_key] = (result, value)
         return result
 
     def _compound(self, value, depth, visiting, nested):
@@ -117,11 +123,16 @@ class Fingerprints:
         return "r" + _ADDRESS.sub("", repr(value))
 
     def _object(self, value, depth, visiting, nested):
+        if hasattr(value, "_name") and hasattr(value, "_slug"):
+            # Pelican's categories, tags and authors: their slug is worked
+            # out when first asked for (None until then), so it is taken
+            # through the property, never from the attribute
+            return digest(type(value).__qualname__, str(value.name), str(value.slug))
+        # Attributes only: what properties compute (a category's or an
+        # article's address, an article's summary) follows from the
+        # attributes and the settings, both in the key, and computing
+        # Pelican's addresses is the slowest part of fingerprinting.
         fields = {k: v for k, v in vars(value).items() if k not in SKIPPED_ATTRIBUTES}
-        # properties Pelican's URL wrappers (categories, tags) compute
-        for name in ("url", "save_as", "name", "slug"):
-            if name not in fields and isinstance(getattr(type(value), name, None), property):
-                fields[name] = _safe_attr(value, name)
         return digest(type(value).__qualname__, self._value(fields, depth, visiting, nested))
 
     def _content(self, value, depth, visiting, nested):
@@ -136,8 +147,6 @@ class Fingerprints:
                 fields[k] = _address_only(v)
         else:
             fields = {k: v for k, v in vars(value).items() if k not in SKIPPED_ATTRIBUTES}
-        for name in ("url", "save_as", "summary"):
-            fields["@" + name] = _safe_attr(value, name)
         parts = [type(value).__qualname__, self._value(fields, depth, visiting, True)]
         text = (getattr(value, "_content", "") or "") + str(getattr(value, "_summary", "") or "")
         if _INTRASITE.search(text):
@@ -148,13 +157,6 @@ class Fingerprints:
         if self._link_digest is None:
             self._link_digest = self._links()
         return self._link_digest
-
-
-def _safe_attr(value, name):
-    try:
-        return getattr(value, name)
-    except Exception as error:  # noqa: BLE001 - a property that cannot be computed is part of the state
-        return "error:" + type(error).__name__
 
 
 def _address_only(value):

@@ -463,7 +463,7 @@ def _copy_into(source, f):
         shutil.copyfileobj(src, f, 1 << 20)
 
 
-def publish_files(names, files_dir, out_dir):
+def publish_files(names, files_dir, out_dir, reuse=None):
     """Copy the named processed files into ``out_dir`` (created if needed).
 
     Copies, not hard links: a published file must never share an inode
@@ -480,6 +480,11 @@ def publish_files(names, files_dir, out_dir):
     nearly free. Isolation is worth it: a hard link checked by ``stat``
     would miss damage of the same size that keeps the mtime.
 
+    A file the site already publishes, copied after the cache file was
+    made, is hard-linked from the published tree instead when ``reuse``
+    (portal.outputs.OutputRegistry.reuse) says so: that copy is ours too,
+    and an incremental build must not copy every photo again.
+
     Names must be bare file names: they come from a manifest on disk, and
     must not be able to write outside ``out_dir``. Returns the published
     paths.
@@ -491,7 +496,8 @@ def publish_files(names, files_dir, out_dir):
         if not bare_name(name):
             raise ValueError(f"not a bare file name: {name!r}")
         source, target = files_dir / name, out_dir / name
-        replace_atomic(target, lambda f, source=source: _copy_into(source, f), durable=False)
+        if reuse is None or not reuse(str(target), str(source)):
+            replace_atomic(target, lambda f, source=source: _copy_into(source, f), durable=False)
         published.append(target)
     return published
 

@@ -1,13 +1,16 @@
 """What a build tells the staff while it runs, and its closing summary.
 
-A build of thousands of articles runs for a while: each phase is printed
-as it starts, with counts, and every thousand pages written a line shows
-the build is alive. The summary names pages written, pages left as they
+A build of thousands of articles runs for a while: on a terminal each
+phase is printed as it starts, with counts, and every thousand pages a
+line shows the build is alive (``PORTAL_PROGRESS=1`` prints them anywhere,
+``0`` nowhere; captured output, such as tests and cron mail, stays as it
+was). The summary names pages written, pages left as they
 were, files removed and the time of each phase. Printed on stderr (not
 logged): under ``make publish`` a logged warning would be fatal, and this
 is no warning.
 """
 
+import os
 import sys
 import time
 
@@ -29,19 +32,27 @@ def reset():
     _counts.clear()
 
 
+def _shown(stream):
+    wanted = os.environ.get("PORTAL_PROGRESS", "")
+    return wanted == "1" or (wanted != "0" and stream.isatty())
+
+
 def phase(name, detail="", stream=None):
     """A phase begins: ``name`` in Vietnamese (English in brackets)."""
     start()
     _marks.append((name, time.perf_counter()))
-    print(f"… {name}" + (f": {detail}" if detail else ""), file=stream or sys.stderr, flush=True)
+    stream = stream or sys.stderr
+    if _shown(stream):
+        print(f"… {name}" + (f": {detail}" if detail else ""), file=stream, flush=True)
 
 
 def count(what, stream=None):
     """One more ``what`` (``"written"``, ``"kept"``, ...)."""
     _counts[what] = _counts.get(what, 0) + 1
     done = sum(_counts.get(k, 0) for k in ("written", "kept", "same"))
-    if what in ("written", "kept", "same") and done % STEP == 0:
-        print(f"… {done} trang (pages)", file=stream or sys.stderr, flush=True)
+    stream = stream or sys.stderr
+    if what in ("written", "kept", "same") and done % STEP == 0 and _shown(stream):
+        print(f"… {done} trang (pages)", file=stream, flush=True)
 
 
 def counts():

@@ -151,7 +151,7 @@ def _start_run(pelican):
         check_folders(pelican.published_output_path)
         shutil.rmtree(pelican.output_path, ignore_errors=True)
         os.makedirs(pelican.output_path)
-        outputs.begin(pelican.output_path)
+        outputs.begin(pelican.output_path, pelican.published_output_path)
     except OutputFolderError as err:
         _stop(err)
     except OSError as err:

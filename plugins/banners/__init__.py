@@ -110,7 +110,8 @@ def _render(generators):
             "hidden": not any(not b["hidden"] for b in rendered),
             "scheduled": any(b["start"] or b["end"] for b in rendered),
         }
-    for path in publish_files(sorted(published), cache.files_dir, os.path.join(output, settings["PHOTOS_URL"])):
+    for path in publish_files(sorted(published), cache.files_dir, os.path.join(output, settings["PHOTOS_URL"]),
+                              reuse=registry.reuse):
         registry.record(path, "photo", published[path.name])
     # in BANNER_SLOTS order; the header shows those whose place is "header"
     generator.context["banner_slots"] = context_slots

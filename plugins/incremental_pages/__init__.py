@@ -31,8 +31,10 @@ a reader can open an edited or new article before the listings that show
 it are rendered; the rest of the site follows when the build completes.
 """
 
+import atexit
 import logging
 import os
+import shutil
 
 from pelican import signals
 from pelican.writers import Writer
@@ -114,6 +116,7 @@ class IncrementalWriter(Writer):
         path = os.path.join(self.published, name)
         return os.path.isfile(path) and not os.path.islink(path)
 
+
     def _open_w(self, filename, encoding, override=False):
         name = self.registry.key(filename)
         if name in self._keep:
@@ -128,37 +131,88 @@ class IncrementalWriter(Writer):
     def finish(self, filename, name, data):
         """Put the page ``name`` at ``filename``: linked from the published
         tree when kept or identical, else written."""
-        published = os.path.join(self.published, name)
-        same_tree = os.path.abspath(published) == os.path.abspath(filename)
+        registry = self.registry
         if isinstance(data, _Unchanged):
             progress.count("kept")
-            if not same_tree:
-                _link(published, filename)
+            if registry.published and not registry.link_published(name, filename):
+                shutil.copyfile(os.path.join(registry.published, name), filename)  # no hard links here
+        elif registry.link_published(name, filename, lambda old: outputs.same_bytes(old, data)):
+            progress.count("same")
         else:
-            if not same_tree and _same_bytes(published, data):
-                progress.count("same")
-                _link(published, filename)
-            else:
-                progress.count("written")
-                with open(filename, "wb") as handle:
-                    handle.write(data)
-                if not same_tree and name in self.articles:
-                    self._put_live(filename, published)
+            progress.count("written")
+            with open(filename, "wb") as handle:
+                handle.write(data)
+            if registry.published and name in self.articles:
+                self._put_live(filename, os.path.join(registry.published, name))
         if name in self._keys:
-            self.registry.set_key(filename, self._keys[name])
+            registry.set_key(filename, self._keys[name])
 
     def _put_live(self, filename, published):
-        """An article whose page changed goes live now, before listings."""
+        """An article whose page changed goes live now, before listings;
+        the page it replaces is kept aside until the build has published."""
         outputs.mark_unsure(self.registry_file)
+        _early.put_live(filename, published, os.path.join(os.path.dirname(self.registry_file), EARLY_FOLDER))
+        progress.count("live first")
+
+
+EARLY_FOLDER = "articles-first"
+
+
+class EarlyPages:
+    """Article pages put live before the build ends, and what they
+    replaced. If the build then fails (an error, an exception, a stop),
+    they are put back as they were at exit, so a failed build leaves the
+    published site as it found it. A killed build cannot run this: its
+    registry stays marked unsure and the next build renders everything."""
+
+    def __init__(self):
+        self.replaced = []  # (published path, the page it replaced or None)
+        self.folder = None
+
+    def begin(self, folder):
+        self.replaced, self.folder = [], folder
+        shutil.rmtree(folder, ignore_errors=True)  # left by a killed build: its pages are live now
+
+    def put_live(self, filename, published, folder):
+        if self.folder != folder:
+            self.begin(folder)
+        os.makedirs(folder, exist_ok=True)
+        old = None
+        if os.path.isfile(published):
+            old = os.path.join(folder, str(len(self.replaced)))
+            _link_or_copy(published, old)
+        self.replaced.append((published, old))
         os.makedirs(os.path.dirname(published), exist_ok=True)
         temporary = published + ".incoming"
-        try:
+        if os.path.lexists(temporary):
             os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        _link(filename, temporary)
+        _link_or_copy(filename, temporary)
         os.replace(temporary, published)
-        progress.count("live first")
+
+    def settle(self, registry_file):
+        """At exit: keep the pages if the site was published, else put the
+        old ones back (the published tree then matches its registry again)."""
+        if self.replaced and outputs.is_unsure(registry_file):
+            for published, old in reversed(self.replaced):
+                if old is None:
+                    if os.path.lexists(published):
+                        os.unlink(published)
+                else:
+                    os.replace(old, published)
+            outputs.clear_unsure(registry_file)
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self.replaced, self.folder = [], None
+
+
+def _link_or_copy(source, target):
+    try:
+        os.link(source, target)
+    except OSError:  # no hard links on this file system
+        shutil.copyfile(source, target)
+
+
+_early = EarlyPages()
 
 
 class _KeyedTemplate:
@@ -201,30 +255,6 @@ class _Output:
         return False
 
 
-def _same_bytes(path, data):
-    try:
-        if os.path.getsize(path) != len(data):
-            return False
-        with open(path, "rb") as handle:
-            return handle.read() == data
-    except OSError:
-        return False
-
-
-def _link(source, target):
-    """Hard-link ``source`` at ``target`` (replacing it); copy where the
-    file system cannot link."""
-    try:
-        os.unlink(target)
-    except FileNotFoundError:
-        pass
-    try:
-        os.link(source, target)
-    except OSError:
-        with open(source, "rb") as reader, open(target, "wb") as writer:
-            writer.write(reader.read())
-
-
 _generators = []
 
 
@@ -243,8 +273,11 @@ def writer_class(pelican):
     registry_file = outputs.registry_file(settings, published)
     previous = outputs.load_keys(registry_file)
     articles = frozenset()
-    if settings["ARTICLES_FIRST"]:
+    # only over a published site this build's keys were checked against:
+    # a first build has no listings to come before
+    if settings["ARTICLES_FIRST"] and previous and os.path.isdir(published):
         articles = _article_pages(outputs.registry_for(pelican.output_path), _generators)
+        atexit.register(_early.settle, registry_file)
     count = sum(len(getattr(g, "articles", ())) for g in _generators)
     progress.phase("ghi trang (writing pages)", f"{count} bài; {len(previous)} tệp đã đăng có khóa "
                    f"({count} articles; {len(previous)} published files with a key)")

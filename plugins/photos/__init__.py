@@ -119,7 +119,8 @@ def _process(instances, settings, output_path):
     # with status 1 and no traceback, before anything is published
     report(problems, subject=("Ảnh", "photos"))
     registry = outputs.registry_for(output_path)
-    for path in publish_files(sorted(files), cache.files_dir, os.path.join(output_path, url_dir)):
+    for path in publish_files(sorted(files), cache.files_dir, os.path.join(output_path, url_dir),
+                              reuse=registry.reuse):
         registry.record(path, "photo", files[path.name])
     return kept
 

@@ -11,7 +11,11 @@ generator opens its cache), fix both halves:
   with a warning naming the file; the build proceeds with an empty cache
   and the next save replaces the file;
 * saving: portal.atomic's one atomic write (a unique temporary file in the
-  same folder, fsynced, renamed over the old one), so a cache file is always either the old or the new one.
+  same folder, fsynced, renamed over the old one), so a cache file is always either the old or the new one;
+  and only when something was cached this build: Pelican would rewrite the
+  whole file every time (6 MB pickled at 5,000 articles, gzip-compressed by
+  default: 1.7 s of a build where nothing changed; pelicanconf.py turns
+  GZIP_CACHE off).
 
 The patch keeps Pelican's attributes (``_cache_path``, ``_cache_open``,
 ``_cache``) and policies; only how the file is read and written changes.
@@ -108,11 +112,20 @@ def _init(self, settings, cache_name, caching_policy, load_policy):
     self._cache_data_policy = caching_policy
     self._cache_open = gzip.open if settings["GZIP_CACHE"] else open
     self._cache = _load(self) if load_policy else {}
+    # a cache that was not (fully) loaded must be written even if nothing new is cached
+    self._changed = not (load_policy and os.path.exists(self._cache_path))
+
+
+def _cache_data(self, filename, data):
+    """FileDataCacher.cache_data, remembering that the file must be saved."""
+    if self._cache_data_policy:
+        self._cache[filename] = data
+        self._changed = True
 
 
 def _save(self):
     """FileDataCacher.save_cache, written atomically."""
-    if not self._cache_data_policy:
+    if not self._cache_data_policy or not getattr(self, "_changed", True):
         return
     try:
         data = pickle.dumps(self._cache)
@@ -128,6 +141,7 @@ def patch(pelican=None):
     """Applied at ``initialized``: plugins are loaded, no cache is open yet."""
     cache.FileDataCacher.__init__ = _init
     cache.FileDataCacher.save_cache = _save
+    cache.FileDataCacher.cache_data = _cache_data
 
 
 def register():
