@@ -145,3 +145,78 @@ def test_a_killed_build_never_breaks_the_next(project):
                                if produced.get(name) != expected.get(name))
             failures.append(f"{moment}: output differs from a clean build: {differing}")
     assert not failures, "\n".join(failures)
+
+
+# --- incremental builds ---------------------------------------------------------------
+
+
+def files_of(folder):
+    """``{relative path: bytes}`` of every published file, Pagefind's aside."""
+    folder = folder.resolve()
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and not str(p.relative_to(folder)).startswith("pagefind/")}
+
+
+def kill_when(project, appears, extra):
+    """Kill ``extra`` seconds after the path ``appears`` exists (the
+    moment a build starts changing the published tree)."""
+    process = start(project)
+    while process.poll() is None and not appears.exists():
+        time.sleep(0.0005)
+    time.sleep(extra)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def edit(project, number, text):
+    path = project / "content/articles/van-hoa-xa-hoi" / f"bai-{number}" / "index.md"
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{text}\n", encoding="utf-8")
+
+
+def test_a_killed_incremental_build_leaves_the_site_whole_and_the_next_completes_it(project):
+    """One article edited, the build killed while it renders, indexes or
+    switches the site: readers are served every file of the site before,
+    each whole (the old bytes, or those of the finished build: the edited
+    article goes live first by design); the next build gives exactly what
+    a clean build gives."""
+    assert make(project, "html").returncode == 0
+    before = files_of(project / "output")
+    began = time.time()
+    edit(project, 0, "Đoạn đo thời gian.")
+    assert make(project, "html").returncode == 0
+    duration = time.time() - began
+    unsure = project / "cache/outputs.json.unsure"
+    kills = [(f"after {duration * n / 4:.2f}s of {duration:.2f}s", functools.partial(kill_after, project, duration * n / 4))
+             for n in range(1, 4)]
+    kills += [(f"{extra}s after the published tree began to change", functools.partial(kill_when, project, unsure, extra))
+              for extra in (0, 0.002, 0.03)]
+    failures = []
+    for number, (when, kill) in enumerate(kills):
+        before = files_of(project / "output")
+        edit(project, number % 4, f"Đoạn sửa lần {number}.")
+        kill()
+        served = files_of(project / "output")
+        # the finished build of the same content, for comparison
+        result = make(project, "html")
+        finished = files_of(project / "output")
+        if result.returncode != 0 or "Traceback" in result.stdout:
+            failures.append(f"killed {when}: next build failed:\n{result.stdout}")
+            continue
+        missing = sorted(set(before) - set(served))
+        broken = sorted(p for p in served if served[p] not in (before.get(p), finished.get(p)))
+        if missing or broken:
+            failures.append(f"killed {when}: served site not whole: missing {missing[:5]}, neither old nor new {broken[:5]}")
+        clean_root = project.parent / f"clean-{number}"
+        shutil.rmtree(clean_root, ignore_errors=True)
+        shutil.copytree(project, clean_root, symlinks=True,
+                        ignore=shutil.ignore_patterns("output*", "cache"))
+        assert make(clean_root, "html").returncode == 0
+        if files_of(clean_root / "output") != finished:
+            clean = files_of(clean_root / "output")
+            differing = sorted(n for n in clean.keys() | finished.keys() if clean.get(n) != finished.get(n))
+            failures.append(f"killed {when}: the next build differs from a clean build: {differing[:8]}")
+        shutil.rmtree(clean_root, ignore_errors=True)
+    assert not failures, "\n".join(failures)
