@@ -45,6 +45,13 @@ class OutputRegistry:
         """``path`` (absolute, or relative to ``root``) as a registry key:
         relative to ``root``, ``/``-separated, NFC. Raises ValueError for a
         path outside ``root``."""
+        path = os.fspath(path)
+        # the common cases, thousands of times a build: a plain relative
+        # path, or an absolute one below root, with no "." or ".." parts
+        relative = path[len(self.root) + 1:] if path.startswith(self.root + os.sep) else path
+        if relative and not os.path.isabs(relative) and all(
+                part not in ("", ".", "..") for part in relative.split(os.sep)):
+            return nfc(relative if os.sep == "/" else relative.replace(os.sep, "/"))
         full = os.path.normpath(os.path.join(self.root, path))
         relative = os.path.relpath(full, self.root)
         if relative == "." or relative.startswith(".." + os.sep) or relative == "..":

@@ -2,7 +2,6 @@
 never listed; titles reach every output as the text staff wrote; attachment
 URLs are percent-encoded and served; no symlinked attachment is copied."""
 
-import gzip
 import json
 import logging
 import os
@@ -20,6 +19,7 @@ from bs4 import BeautifulSoup
 
 from portal.settings import fill_defaults
 from conftest import ROOT, build, new_content, run_pelican, write_article
+from test_search import read_fragments
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITENAME = "Ban Tuyên giáo Tỉnh ủy Bình Phước"
@@ -28,14 +28,6 @@ SITENAME = "Ban Tuyên giáo Tỉnh ủy Bình Phước"
 def header(title, date, **extra):
     return dict({"Title": title, "Date": date, "Category": "Xây dựng Đảng",
                  "Summary": f"Tóm tắt: {title}"}, **extra)
-
-
-def read_fragments(site):
-    pages = []
-    for path in sorted(site.path("pagefind/fragment").glob("*.pf_fragment")):
-        data = gzip.decompress(path.read_bytes())
-        pages.append(json.loads(data[len(b"pagefind_dcd"):]))
-    return pages
 
 
 def atom(site, relative):
@@ -514,6 +506,10 @@ def test_encode_url_once_and_only_when_needed():
         def url(self):
             return getattr(self, "override_url", self.url_setting)
 
+        @property
+        def save_as(self):
+            return getattr(self, "override_save_as", self.url_setting)
+
     odd = Content()
     encode_url(odd)
     encode_url(odd)  # a second generator pass must not encode "%" again
@@ -521,4 +517,6 @@ def test_encode_url_once_and_only_when_needed():
     plain = Content()
     plain.url_setting = "xay-dung-dang/bai-viet.html"
     encode_url(plain)
-    assert not hasattr(plain, "override_url") and plain.url == "xay-dung-dang/bai-viet.html"
+    assert plain.url == "xay-dung-dang/bai-viet.html"
+    # the file is still saved under the address as written; both are final now
+    assert odd.save_as == "xay-dung-dang/so 1#a?b%.html" and odd.override_save_as == odd.save_as

@@ -89,16 +89,18 @@ def check_folders(output_path):
 
 def normalise_modes(top, umask):
     """Give every folder under ``top`` (itself included) 0777 and every file
-    0666, less ``umask``. Symlinks are neither followed nor changed."""
+    0666, less ``umask``. Symlinks are neither followed nor changed; a
+    file that has its mode already (most of an incremental build's tree,
+    linked from the published one) is left alone."""
     folder_mode, file_mode = 0o777 & ~umask, 0o666 & ~umask
     os.chmod(top, folder_mode)
     for folder, dirs, files in os.walk(top):  # os.walk does not follow symlinks
         for name in dirs + files:
             path = os.path.join(folder, name)
             mode = os.lstat(path).st_mode
-            if stat.S_ISDIR(mode):
+            if stat.S_ISDIR(mode) and stat.S_IMODE(mode) != folder_mode:
                 os.chmod(path, folder_mode)
-            elif stat.S_ISREG(mode):
+            elif stat.S_ISREG(mode) and stat.S_IMODE(mode) != file_mode:
                 os.chmod(path, file_mode)
 
 

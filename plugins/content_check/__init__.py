@@ -23,6 +23,9 @@ from portal.markdown_source import SourceError, read_markdown
 from portal.problems import Problem, report
 from portal.settings import fill_pelican_defaults
 
+from portal.render_stamp import render_stamp
+
+from .markup_cache import MarkupCache
 from .render import formatted_fields, fragments, renderer
 from .sanitiser import markup_problems, message, sanitise
 from .site import MAX_SLUG, check_site
@@ -36,7 +39,17 @@ logger = logging.getLogger(__name__)
 _broken_sources = set()
 
 
+# HTML fragments the sanitiser left exactly as they were, by hash, kept in
+# the build cache: on a large site, sanitising every article again on every
+# build would cost seconds for nothing. The stamp renews it when nh3, the
+# sanitiser or any rendering code changes.
+CLEAN_FILE = "sanitised-clean.json"
+_clean = {}
+
+
 def _check(generator):
+    settings = generator.settings
+    _clean["cache"] = MarkupCache(settings["CACHE_PATH"], render_stamp(settings), CLEAN_FILE)
     # The sanitiser's problems are reported per file by _sanitise, from the
     # HTML Pelican rendered: the Markdown is not rendered twice.
     problems = check_site(generator.settings, build=True)
@@ -69,7 +82,7 @@ def _sanitise(instance):
     :func:`markup_problems` as ``make check``; the article then previews
     only as a draft (``make devserver``)."""
     rendered = fragments(instance.settings, instance._content, instance.metadata)
-    results = [sanitise(html) for html in rendered]
+    results = [_sanitised(html) for html in rendered]
     if any(found for _, found in results):
         path = os.path.relpath(instance.source_path)
         try:
@@ -92,6 +105,24 @@ def _sanitise(instance):
         instance._summary = instance.metadata["summary"]
 
 
+def _sanitised(html):
+    """``sanitise(html)``, skipped for a fragment already known clean."""
+    cache = _clean.get("cache")
+    if cache is not None and html and cache.known(html):
+        cache.remember(html, [])
+        return html, []
+    cleaned, found = sanitise(html)
+    if cache is not None and html and cleaned == html and not found:
+        cache.remember(html, [])
+    return cleaned, found
+
+
+def _save_clean(*_):
+    cache = _clean.pop("cache", None)
+    if cache is not None:
+        cache.save()
+
+
 def _check_content(settings):
     """``make check``: the whole content tree, rendered as the build renders it."""
     return check_site(settings)
@@ -104,3 +135,4 @@ def register():
     # (article_generator_preread would be once per article).
     signals.article_generator_init.connect(_check)
     signals.content_object_init.connect(_content_ready)
+    signals.all_generators_finalized.connect(_save_clean)

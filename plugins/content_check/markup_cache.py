@@ -21,8 +21,8 @@ FILE = "content-check-markup.json"
 
 
 class MarkupCache:
-    def __init__(self, folder, stamp):
-        self.path = os.path.join(folder, FILE) if folder else None
+    def __init__(self, folder, stamp, name=FILE):
+        self.path = os.path.join(folder, name) if folder else None
         self.stamp = stamp
         self.old, self.new = self._load(), {}
 

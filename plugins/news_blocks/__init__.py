@@ -60,14 +60,17 @@ def encode_url(content):
     Vietnamese letter would otherwise cut or mangle every link to it. The
     file is still saved under the slug as written (``save_as``), which is
     what a server finds once it decodes the address. Done once statuses
-    are final, so drafts keep their preview address."""
+    are final, so drafts keep their preview address.
+
+    Both addresses are final from here on and are kept as Pelican's
+    ``override_url``/``override_save_as``: Pelican would otherwise work each
+    out again from the settings every time it is asked (tens of thousands
+    of times on a large site, a second and more of every build)."""
     if getattr(content, "url_encoded", False):
         return  # twice would turn "%23" into "%2523"
     content.url_encoded = True
-    url = content.url
-    encoded = quote(url, safe="/")
-    if encoded != url:
-        content.override_url = encoded
+    content.override_url = quote(content.url, safe="/")
+    content.override_save_as = content.save_as
 
 
 def _encode_urls(generator):
