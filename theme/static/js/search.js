@@ -173,11 +173,13 @@
       return (marked ? search(folded, filters, true) : Promise.resolve(null)).then(function (exact) {
         if (mine !== serial) return;
         // The set is that of the folded search; the exact spelling only
-        // puts its pages first.
-        var found = {}, seen = {};
-        all.results.forEach(function (hit) { found[hit.id] = hit; });
+        // puts its pages first. A page's id is a short hash unique within
+        // its shard only: pages of two shards may share one, so an id
+        // stands for all the folded hits that bear it, none is dropped.
+        var found = {};
+        all.results.forEach(function (hit) { (found[hit.id] = found[hit.id] || []).push(hit); });
         (exact ? exact.results : []).concat(all.results).forEach(function (hit) {
-          if (found[hit.id] && !seen[hit.id]) { seen[hit.id] = 1; hits.push(found[hit.id]); }
+          if (found[hit.id]) { hits.push.apply(hits, found[hit.id]); delete found[hit.id]; }
         });
         if (!hits.length) {
           say('Không tìm thấy kết quả nào cho «' + state.q + '»' +
