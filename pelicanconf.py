@@ -130,6 +130,7 @@ THEME = "theme"
 # handler swaps the finished site in, so it comes last.
 PLUGINS = [
     "vi_locale",
+    "parallel_reading",  # a cold build converts Markdown on both cores
     "content_check",
     "stable_addresses",  # slugs from folders, not titles; old addresses redirect
     "source_gate",  # files read from content/ must really be inside it; static folders hold images only

@@ -46,6 +46,13 @@ def phase(name, detail="", stream=None):
         print(f"… {name}" + (f": {detail}" if detail else ""), file=stream, flush=True)
 
 
+def note(text, stream=None):
+    """A line of progress within a phase."""
+    stream = stream or sys.stderr
+    if _shown(stream):
+        print(f"  {text}", file=stream, flush=True)
+
+
 def count(what, stream=None):
     """One more ``what`` (``"written"``, ``"kept"``, ...)."""
     _counts[what] = _counts.get(what, 0) + 1

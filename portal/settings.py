@@ -27,6 +27,9 @@ DEFAULTS = {
     # --- incremental builds (plugins/incremental_pages) ---
     # an article whose page changed is published at once, before the listings
     "ARTICLES_FIRST": True,
+    # --- cold builds (plugins/parallel_reading): processes converting Markdown ---
+    "READ_WORKERS": 2,
+    "PARALLEL_READING_MIN": 40,  # fewer articles to convert: not worth a process
     # --- content ---
     "MENU_CATEGORIES": [],
     "MENU_PAGES": [],

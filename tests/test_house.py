@@ -137,6 +137,8 @@ EVIDENCE = {
     and not (out / "dai-hoi-dang-bo-xa-dong-tien.html").exists(),
     # alone it renders every page (no saved registry, no keys), through its writer
     "incremental_pages": lambda out, log: "… ghi trang (writing pages)" in log and (out / "index.html").exists(),
+    # too few articles to convert ahead: it must stay out of the way (test_parallel_reading proves the rest)
+    "parallel_reading": lambda out, log: (out / "index.html").exists() and bool(article_html(out)),
     "safe_cache": lambda out, log: True,  # patched in; the kill tests prove what it does
     "photos": lambda out, log: "<picture" in article_html(out) and any((out / "anh").glob("*.webp")),
     "article_media": lambda out, log: "<figure" in article_html(out) or any((out / "tai-lieu").rglob("*.pdf")),
