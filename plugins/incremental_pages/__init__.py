@@ -286,12 +286,14 @@ def writer_class(pelican):
 
 
 def _started(pelican):
-    fill_pelican_defaults(pelican)
+    # get_generators is sent at the start of every run (initialized only
+    # once, even when the devserver rebuilds on every save)
     progress.reset()
     progress.phase("đọc nội dung (reading content)")
 
 
 def register():
-    signals.initialized.connect(_started)
+    signals.initialized.connect(fill_pelican_defaults)
+    signals.get_generators.connect(_started)
     signals.all_generators_finalized.connect(_remember_generators)
     signals.get_writer.connect(writer_class)
