@@ -52,6 +52,11 @@ DEFAULTS = {
     # --- search ---
     "SEARCH_INDEX": True,
     "SEARCH_EXCLUDE_SELECTORS": [".breadcrumb", ".article__date", ".article__byline"],
+    # Pagefind needs ~0.37 MB per article while it indexes a shard: 1,000
+    # pages keep it under 400 MB; a year with more is split by quarter.
+    "SEARCH_SHARD_MAX_PAGES": 1000,
+    "SEARCH_SHARDING": "year",  # or "single": one index (benchmarks)
+    "SEARCH_WORKERS": 1,  # shards indexed at once (each Pagefind uses ~1.3 cores)
 }
 
 

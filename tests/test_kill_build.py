@@ -61,14 +61,22 @@ def start(project):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def kill_after(project, delay):
+def kill_once(project, happened, extra):
+    """Start `make html`, wait until ``happened()``, then ``extra`` seconds,
+    and kill its whole process group."""
     process = start(project)
-    time.sleep(delay)
+    while process.poll() is None and not happened():
+        time.sleep(0.0005)
+    time.sleep(extra)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass  # already finished
     process.wait()
+
+
+def kill_after(project, delay):
+    kill_once(project, lambda: True, delay)
 
 
 def cache_state(project):
@@ -84,15 +92,7 @@ def kill_while_writing_cache(project, extra):
     the moment anything named *Readers* in the cache folder appears or
     changes (Pelican's own file, or a temporary one beside it)."""
     before = cache_state(project)
-    process = start(project)
-    while process.poll() is None and cache_state(project) == before:
-        time.sleep(0.001)
-    time.sleep(extra)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+    kill_once(project, lambda: cache_state(project) != before, extra)
 
 
 def forget_cache(project, cold):
@@ -157,20 +157,6 @@ def files_of(folder):
             if p.is_file() and not str(p.relative_to(folder)).startswith("pagefind/")}
 
 
-def kill_when(project, appears, extra):
-    """Kill ``extra`` seconds after the path ``appears`` exists (the
-    moment a build starts changing the published tree)."""
-    process = start(project)
-    while process.poll() is None and not appears.exists():
-        time.sleep(0.0005)
-    time.sleep(extra)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
 def edit(project, number, text):
     path = project / "content/articles/van-hoa-xa-hoi" / f"bai-{number}" / "index.md"
     path.write_text(path.read_text(encoding="utf-8") + f"\n{text}\n", encoding="utf-8")
@@ -191,7 +177,7 @@ def test_a_killed_incremental_build_leaves_the_site_whole_and_the_next_completes
     unsure = project / "cache/outputs.json.unsure"
     kills = [(f"after {duration * n / 4:.2f}s of {duration:.2f}s", functools.partial(kill_after, project, duration * n / 4))
              for n in range(1, 4)]
-    kills += [(f"{extra}s after the published tree began to change", functools.partial(kill_when, project, unsure, extra))
+    kills += [(f"{extra}s after the published tree began to change", functools.partial(kill_once, project, unsure.exists, extra))
               for extra in (0, 0.002, 0.03)]
     failures = []
     for number, (when, kill) in enumerate(kills):

@@ -141,25 +141,9 @@ def _add_filters(generator):
     generator.env.filters["search_fold_entry"] = entry_fold
 
 
-# Defaults of this plugin's own settings (see the report to move them to
-# portal.settings.DEFAULTS, the one place a default belongs).
-SETTING_DEFAULTS = {
-    # Pagefind needs ~0.37 MB per article while it indexes a shard: 1,000
-    # pages keep it under 400 MB; a year with more is split by quarter.
-    "SEARCH_SHARD_MAX_PAGES": 1000,
-    "SEARCH_SHARDING": "year",  # or "single": one index (benchmarks)
-    "SEARCH_WORKERS": 1,  # shards indexed at once (each Pagefind uses ~1.3 cores)
-}
-
 # The pages to index of each run, by output folder: collected when the
 # generators are done, indexed at `finalized`.
 _runs = {}
-
-
-def _fill_defaults(pelican):
-    fill_pelican_defaults(pelican)
-    for name, value in SETTING_DEFAULTS.items():
-        pelican.settings.setdefault(name, value)
 
 
 def _collect(generators):
@@ -223,7 +207,7 @@ def _index(pelican):
 
 
 def register():
-    signals.initialized.connect(_fill_defaults)
+    signals.initialized.connect(fill_pelican_defaults)
     signals.generator_init.connect(_add_filters)
     signals.all_generators_finalized.connect(_collect)
     signals.finalized.connect(_index)

@@ -9,10 +9,8 @@ Environment (all optional): ``BENCH_N`` a comma list of portal sizes
 is the median, with min and max), ``BENCH_WORKDIR`` where the portals are
 generated (default a temporary folder, removed at the end unless
 ``BENCH_KEEP=1``), ``BENCH_RESULTS`` the Markdown file written (default
-bench/results.md), ``BENCH_TREE`` a commit (e.g. HEAD) to measure instead
-of the working tree: its plugins/, portal/, theme/ and pelicanconf.py are
-exported with ``git archive`` and put first on PYTHONPATH, so files being
-edited meanwhile neither break nor blur the figures.
+bench/results.md). The working tree is measured (the results name its
+commit and say whether it had uncommitted changes).
 
 For each N, tests/bench/synthetic.py writes a portal (8 categories, 2-4 tags
 per article, a photo on one article in five, a PDF on one in ten, a view
@@ -78,31 +76,8 @@ ENV = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
 SITE_OPTIONS = dict(categories=MORE_CATEGORIES, tags=(2, 4), photo_every=5, attachment_every=10,
                     sample=True, views=True)
 KEEP_IN_PROJECT = {"pelicanconf.py", "theme"}
-# Where the measured code (plugins/, portal/, theme/, pelicanconf.py) is: the
-# working tree, or a commit exported by use_commit().
-CODE = {"root": ROOT, "commit": None}
-
-
-def use_commit(revision, folder):
-    """Measure ``revision``: export its code into ``folder`` and make the
-    builds import it first (the editable install's finder comes after
-    PYTHONPATH). Returns the full commit id."""
-    commit = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout.strip()
-    folder = Path(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", commit, "plugins", "portal", "theme", "pelicanconf.py"],
-                             cwd=ROOT, check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder / "plugins"), str(folder),
-                                                      os.environ.get("PYTHONPATH")]))
-    CODE.update(root=folder, commit=commit)
-    where = subprocess.run([sys.executable, "-c", "import portal, site_search; print(portal.__file__, site_search.__file__)"],
-                           cwd=folder.parent, env=ENV, capture_output=True, text=True).stdout.split()
-    if len(where) != 2 or not all(Path(path).is_relative_to(folder) for path in where):
-        print(f"warning: the builds may not import the exported code: {where}", flush=True)
-    return commit
+# Where the measured code (plugins/, portal/, theme/, pelicanconf.py) is.
+CODE = {"root": ROOT}
 
 
 class BuildFailed(Exception):
@@ -732,14 +707,10 @@ def sample_load(samples, stop):
 
 
 def header(counts, runs, hugo, load=()):
-    if CODE["commit"]:
-        commit = CODE["commit"][:7] + " (its code exported with git archive; uncommitted changes not measured)"
-        subject = command_output(["git", "log", "-1", "--format=%s", CODE["commit"]])
-    else:
-        commit = command_output(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
-        if command_output(["git", "status", "--porcelain", "--untracked-files=no"]):
-            commit += " (working tree, with uncommitted changes)"
-        subject = command_output(["git", "log", "-1", "--format=%s"])
+    commit = command_output(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
+    if command_output(["git", "status", "--porcelain", "--untracked-files=no"]):
+        commit += " (working tree, with uncommitted changes)"
+    subject = command_output(["git", "log", "-1", "--format=%s"])
     pelican = command_output([sys.executable, "-m", "pelican", "--version"])
     chromium = command_output([CHROMIUM, "--version"]) if os.path.exists(CHROMIUM) else "missing"
     return "\n".join([
@@ -778,7 +749,6 @@ def main(argv=None):
     parser.add_argument("--workdir", default=os.environ.get("BENCH_WORKDIR"))
     parser.add_argument("--keep", action="store_true", default=bool(os.environ.get("BENCH_KEEP")))
     parser.add_argument("--results", default=os.environ.get("BENCH_RESULTS", str(ROOT / "bench" / "results.md")))
-    parser.add_argument("--tree", default=os.environ.get("BENCH_TREE"), help="measure this commit (e.g. HEAD)")
     args = parser.parse_args(argv)
     counts, runs = parse_counts(args.n), max(1, args.runs)
 
@@ -788,8 +758,6 @@ def main(argv=None):
         print("hugo is not installed, its column stays empty; install it with: apt-get install -y hugo", flush=True)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-build-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    if args.tree:
-        print(f"measuring commit {use_commit(args.tree, workdir / 'code')[:7]} ({args.tree})", flush=True)
     all_figures, weights, agreement, failures, notes = {}, {}, {}, [], []
     load, stop_load = [], threading.Event()
     threading.Thread(target=sample_load, args=(load, stop_load), daemon=True).start()
