@@ -140,8 +140,8 @@ PLUGINS = [
     "news_blocks",
     "live_widgets",
     "banners",
-    "site_search",
-    "incremental_pages",  # render only pages whose inputs changed; changed articles go live first
+    "incremental_pages",  # render only pages whose inputs changed, on both cores; changed articles first
+    "site_search",  # after the pages are rendered: it indexes them
     "atomic_output",
 ]
 

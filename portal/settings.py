@@ -30,6 +30,9 @@ DEFAULTS = {
     # --- cold builds (plugins/parallel_reading): processes converting Markdown ---
     "READ_WORKERS": 2,
     "PARALLEL_READING_MIN": 40,  # fewer articles to convert: not worth a process
+    # ... and rendering pages (plugins/incremental_pages)
+    "RENDER_WORKERS": 2,
+    "PARALLEL_RENDERING_MIN": 60,
     # --- content ---
     "MENU_CATEGORIES": [],
     "MENU_PAGES": [],
@@ -56,7 +59,7 @@ DEFAULTS = {
     # pages keep it under 400 MB; a year with more is split by quarter.
     "SEARCH_SHARD_MAX_PAGES": 1000,
     "SEARCH_SHARDING": "year",  # or "single": one index (benchmarks)
-    "SEARCH_WORKERS": 1,  # shards indexed at once (each Pagefind uses ~1.3 cores)
+    "SEARCH_WORKERS": 2,  # shards indexed at once (each Pagefind uses ~1.3 cores; 2: 19.7 -> 13.3 s cold at 5,000)
 }
 
 

@@ -136,7 +136,7 @@ EVIDENCE = {
     "stable_addresses": lambda out, log: (out / "dai-hoi.html").exists()
     and not (out / "dai-hoi-dang-bo-xa-dong-tien.html").exists(),
     # alone it renders every page (no saved registry, no keys), through its writer
-    "incremental_pages": lambda out, log: "… ghi trang (writing pages)" in log and (out / "index.html").exists(),
+    "incremental_pages": lambda out, log: "… so khóa trang (page keys)" in log and (out / "index.html").exists(),
     # too few articles to convert ahead: it must stay out of the way (test_parallel_reading proves the rest)
     "parallel_reading": lambda out, log: (out / "index.html").exists() and bool(article_html(out)),
     "safe_cache": lambda out, log: True,  # patched in; the kill tests prove what it does

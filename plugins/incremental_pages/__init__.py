@@ -34,7 +34,9 @@ it are rendered; the rest of the site follows when the build completes.
 import atexit
 import logging
 import os
+import pickle
 import shutil
+import traceback
 
 from pelican import signals
 from pelican.writers import Writer
@@ -61,6 +63,15 @@ class _Unchanged(str):
     """What a kept page "renders" to: nothing; the writer links instead."""
 
 
+class _Deferred(str):
+    """A page to render once every page's key is known (:func:`render_pages`)."""
+
+    def __new__(cls, template, localcontext):
+        deferred = super().__new__(cls, "")
+        deferred.template, deferred.localcontext = template, localcontext
+        return deferred
+
+
 class IncrementalWriter(Writer):
     """Pelican's Writer, rendering only pages whose key changed.
 
@@ -80,6 +91,8 @@ class IncrementalWriter(Writer):
         self._closures = {}
         self._keep = set()
         self._keys = {}
+        self.jobs = {}  # filename -> (registry key, template, context), in Pelican's order
+        _writers[:] = [self]
 
     # Pelican calls write_file for every page; the template is wrapped so
     # the key is known before anything is rendered.
@@ -128,9 +141,28 @@ class IncrementalWriter(Writer):
         handle.close()
         return _Output(self, filename, name)
 
+    def defer(self, filename, name, deferred):
+        """Queue a page to render; a later write of the same file replaces
+        it (Pelican's override), as the later render would have."""
+        self.jobs.pop(filename, None)
+        self.jobs[filename] = (name, deferred.template, deferred.localcontext)
+        if name in self._keys:
+            self.registry.set_key(filename, self._keys[name])
+
+    def render_job(self, filename, job):
+        """Render one queued page and put it in place; ``"written"`` or
+        ``"same"`` (came out as published: linked)."""
+        name, template, localcontext = job
+        data = template.render(localcontext).encode("utf-8")
+        if self.registry.link_published(name, filename, lambda old: outputs.same_bytes(old, data)):
+            return "same"
+        with open(filename, "wb") as handle:
+            handle.write(data)
+        return "written"
+
     def finish(self, filename, name, data):
-        """Put the page ``name`` at ``filename``: linked from the published
-        tree when kept or identical, else written."""
+        """Put the page or feed ``name`` at ``filename``: linked from the
+        published tree when kept or identical, else written."""
         registry = self.registry
         if isinstance(data, _Unchanged):
             progress.count("kept")
@@ -142,10 +174,12 @@ class IncrementalWriter(Writer):
             progress.count("written")
             with open(filename, "wb") as handle:
                 handle.write(data)
-            if registry.published and name in self.articles:
-                self._put_live(filename, os.path.join(registry.published, name))
         if name in self._keys:
             registry.set_key(filename, self._keys[name])
+
+    def put_live(self, filename, name):
+        if self.registry.published and name in self.articles:
+            self._put_live(filename, os.path.join(self.registry.published, name))
 
     def _put_live(self, filename, published):
         """An article whose page changed goes live now, before listings;
@@ -224,7 +258,7 @@ class _KeyedTemplate:
 
     def render(self, localcontext):
         if self._writer.decide(self._template, localcontext):
-            return self._template.render(localcontext)
+            return _Deferred(self._template, localcontext)
         return _Unchanged()
 
     def __getattr__(self, name):
@@ -247,6 +281,9 @@ class _Output:
     def __exit__(self, kind, value, traceback):
         if kind is None:
             parts = self._parts
+            if len(parts) == 1 and isinstance(parts[0], _Deferred):
+                self._writer.defer(self._filename, self._name, parts[0])
+                return False
             if len(parts) == 1 and isinstance(parts[0], _Unchanged):
                 data = parts[0]
             else:  # pages are text; the feed library writes bytes
@@ -256,6 +293,69 @@ class _Output:
 
 
 _generators = []
+_writers = []
+
+
+class RenderError(Exception):
+    """A page could not be rendered in a worker; ``str()`` has its traceback."""
+
+
+def _render_share(writer, jobs):
+    return [(name, writer.render_job(filename, job)) for filename, job in jobs for name in (job[0],)]
+
+
+def render_in_parallel(writer, jobs, workers):
+    """Render ``jobs`` (``[(filename, job)]``): every ``workers``-th in a
+    forked process (it inherits the templates and every page's context as
+    they are: nothing is pickled but the results), the rest here at the
+    same time. Returns ``[(registry key, outcome)]``."""
+    if workers < 2 or len(jobs) < writer.settings["PARALLEL_RENDERING_MIN"]:
+        return _render_share(writer, jobs)
+    reader, writer_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: render its share, report, leave without cleanup
+        os.close(reader)
+        try:
+            payload = pickle.dumps(("ok", _render_share(writer, jobs[1::2])))
+        except BaseException:  # noqa: BLE001 - reported to the parent, which fails the build
+            payload = pickle.dumps(("error", traceback.format_exc()))
+        with os.fdopen(writer_end, "wb") as pipe:
+            pipe.write(payload)
+        os._exit(0)
+    os.close(writer_end)
+    try:
+        mine = _render_share(writer, jobs[0::2])
+    finally:
+        with os.fdopen(reader, "rb") as pipe:
+            payload = pipe.read()
+        os.waitpid(pid, 0)
+    status, theirs = pickle.loads(payload) if payload else ("error", "the render worker died")
+    if status != "ok":
+        raise RenderError(theirs)
+    return mine + theirs
+
+
+def render_pages(pelican):
+    """``finalized`` (before search indexes and atomic_output publishes):
+    render every page whose key changed, articles first, on
+    ``RENDER_WORKERS`` processes; changed articles then go live at once."""
+    if not _writers:
+        return
+    writer = _writers.pop()
+    workers = pelican.settings["RENDER_WORKERS"]
+    jobs = list(writer.jobs.items())
+    writer.jobs = {}
+    first = [(f, job) for f, job in jobs if job[0] in writer.articles]
+    rest = [(f, job) for f, job in jobs if job[0] not in writer.articles]
+    used = workers if len(jobs) >= pelican.settings["PARALLEL_RENDERING_MIN"] else 1
+    progress.phase("dựng trang (rendering)", f"{len(jobs)} trang trên {used} tiến trình "
+                   f"({len(jobs)} pages in {used} processes)")
+    for share in (first, rest):
+        filenames = dict((job[0], f) for f, job in share)
+        for name, outcome in render_in_parallel(writer, share, workers):
+            progress.count(outcome)
+            if outcome == "written" and share is first:
+                writer.put_live(filenames[name], name)
 
 
 def _remember_generators(generators):
@@ -279,7 +379,7 @@ def writer_class(pelican):
         articles = _article_pages(outputs.registry_for(pelican.output_path), _generators)
         atexit.register(_early.settle, registry_file)
     count = sum(len(getattr(g, "articles", ())) for g in _generators)
-    progress.phase("ghi trang (writing pages)", f"{count} bài; {len(previous)} tệp đã đăng có khóa "
+    progress.phase("so khóa trang (page keys)", f"{count} bài; {len(previous)} tệp đã đăng có khóa "
                    f"({count} articles; {len(previous)} published files with a key)")
     return type("IncrementalWriter", (IncrementalWriter,), {
         "published": published, "previous": previous, "registry_file": registry_file, "articles": articles})
@@ -297,3 +397,4 @@ def register():
     signals.get_generators.connect(_started)
     signals.all_generators_finalized.connect(_remember_generators)
     signals.get_writer.connect(writer_class)
+    signals.finalized.connect(render_pages)
