@@ -94,4 +94,4 @@ stats:
 clean:
 	# keeps cache/stats-state.json: the counter needs it to never count a log line twice;
 	# the output registry goes with output/ (the counter then waits for the next build)
-	rm -rf output output.staging output.old cache/pelican cache/outputs.json tests/artifacts
+	rm -rf output output.staging output.old cache/pelican cache/outputs.json cache/outputs.json.unsure cache/articles-first tests/artifacts

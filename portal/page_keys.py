@@ -97,8 +97,11 @@ class Fingerprints:
         finally:
             visiting.discard(id(value))
         # A value whose walk was cut short depends on where the walk began:
-        # remembering it would make fingerprints depend on page order.
-        if self._cuts == cuts:
+        # remembering it would make fingerprints depend on page order. A
+        # container below the top is a field list made for this walk (or
+        # part of an object remembered itself): keeping it would only hold
+        # memory.
+        if self._cuts == cuts and (depth == 0 or not isinstance(value, (list, tuple, dict, set, frozenset))):
             self._memo[memo_key] = (result, value)
         return result
 
@@ -136,27 +139,48 @@ class Fingerprints:
         return digest(type(value).__qualname__, self._value(fields, depth, visiting, nested))
 
     def _content(self, value, depth, visiting, nested):
-        """An article or page. Nested in another (a related article, a
-        translation), other content objects it holds count by address only,
-        so one article's fingerprint does not take in the whole site."""
+        """An article or page: its own fields, other content objects among
+        them (related articles, translations) by address, then, unless it
+        is itself nested in another, the own fields of each of those. So
+        a page shows the titles and dates of its related articles, but one
+        article's fingerprint never takes in the whole site."""
+        own = self._own(value, depth, visiting)
         if nested:
-            fields = {}
-            for k, v in vars(value).items():
-                if k in SKIPPED_ATTRIBUTES:
-                    continue
-                fields[k] = _address_only(v)
-        else:
-            fields = {k: v for k, v in vars(value).items() if k not in SKIPPED_ATTRIBUTES}
+            return own
+        others = [self._own(item, depth, visiting) for item in _contents_in(value)]
+        return digest(own, *others)
+
+    def _own(self, value, depth, visiting):
+        memo_key = (id(value), "own")
+        if memo_key in self._memo:
+            return self._memo[memo_key][0]
+        cuts = self._cuts
+        fields = {k: _address_only(v) for k, v in vars(value).items() if k not in SKIPPED_ATTRIBUTES}
         parts = [type(value).__qualname__, self._value(fields, depth, visiting, True)]
         text = (getattr(value, "_content", "") or "") + str(getattr(value, "_summary", "") or "")
         if _INTRASITE.search(text):
             parts.append(self.links())
-        return digest(*parts)
+        result = digest(*parts)
+        if self._cuts == cuts:
+            self._memo[memo_key] = (result, value)
+        return result
 
     def links(self):
         if self._link_digest is None:
             self._link_digest = self._links()
         return self._link_digest
+
+
+def _contents_in(value):
+    """The content objects among ``value``'s fields (lists included), in order."""
+    found = []
+    for k, v in vars(value).items():
+        if k in SKIPPED_ATTRIBUTES:
+            continue
+        for item in v if isinstance(v, (list, tuple)) else (v,):
+            if _is_content(item):
+                found.append(item)
+    return found
 
 
 def _address_only(value):

@@ -33,8 +33,11 @@ keeps working while the build changes):
   resolved, polled every 20 ms from a thread), and for all three the
   seconds until the build process ends; then the listings, feeds, sitemap
   and search index are checked to agree (not timed);
-* peak memory of every build: VmRSS summed over the process and all its
-  descendants (/proc/<pid>/task/*/children), sampled every 50 ms.
+* peak memory of every build: the proportional set size (Pss, from
+  /proc/<pid>/smaps_rollup; VmRSS where that is missing) summed over the
+  process and all its descendants (/proc/<pid>/task/*/children), sampled
+  every 50 ms. Pss counts a page shared by a forked worker and its parent
+  once, as the machine does; summed VmRSS would count it twice.
 
 After the first cold build, the weight of the home page, an article page
 and a category page, loaded in headless Chromium from a local http.server:
@@ -105,13 +108,15 @@ def tree_pids(pid):
 
 
 def rss_bytes(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
+    """The memory ``pid`` really holds: Pss, else VmRSS (bytes)."""
+    for path, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(field):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            continue
     return 0
 
 
