@@ -181,7 +181,7 @@ def registry_file(settings, published_output):
 
 
 def _unsure_mark(path):
-    return path + ".unsure"
+    return os.fspath(path) + ".unsure"
 
 
 def mark_unsure(path):
