@@ -631,7 +631,7 @@ def tables(all_figures, weights, agreement, counts, notes):
             cells.append(cell)
         target = "≤ 1.2× at N=5,000" if other == "plain:cold" else ""
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {target} |")
-    lines += ["", "### Peak memory, MB (RSS of the build and all its descendants, max of the runs)", "",
+    lines += ["", "### Peak memory, MB (Pss of the build and all its descendants: shared pages counted once; max of the runs)", "",
               f"| build | {heads} | target |", "| --- | " + " | ".join("---:" for _ in counts) + " | --- |"]
     for label, key, target, checks in MEMORY_ROWS:
         cells = []
