@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build, new_content, write_article, write_settings
+from conftest import ROOT, build, new_content, run_pelican, write_article, write_settings
 
 SYLLABLES = ("đại hội đảng bộ xã đồng tiến nông thôn mới học tập làm theo tư tưởng đạo đức phong cách "
              "hồ chí minh quốc phòng an ninh văn hóa xã hội bình phước lộc ninh bù đăng phú riềng chơn "
@@ -28,6 +28,9 @@ CATEGORIES = ["Tin tức - Sự kiện", "Xây dựng Đảng", "Học tập và
               "Quốc phòng - An ninh"]
 TAGS = ["đại hội", "Đảng bộ", "nông thôn mới", "quốc phòng", "văn hóa", "thanh niên", "Lộc Ninh"]
 COUNT = 240
+CATEGORY_SLUGS = {"Tin tức - Sự kiện": "tin-tuc-su-kien", "Xây dựng Đảng": "xay-dung-dang",
+                  "Học tập và làm theo Bác": "hoc-tap-va-lam-theo-bac", "Văn hóa - Xã hội": "van-hoa-xa-hoi",
+                  "Quốc phòng - An ninh": "quoc-phong-an-ninh"}
 
 
 def words(rng, count):
@@ -241,3 +244,65 @@ def test_every_change_gives_the_site_a_clean_build_gives(portal, tmp_path):
         assert not problems, f"after step {number} ({what}):\n" + "\n".join(problems[:20])
         written, _, not_rendered, _ = summary(incremental.log)
         assert written > 0 or change is update_feeds, f"step {number} ({what}) wrote nothing"
+
+
+# --- articles first ------------------------------------------------------------------
+
+SPY = '''
+import os, shutil
+from pelican import signals
+
+def _look(pelican):
+    # at `finalized`, before the queued pages are rendered and the site is published
+    published = pelican.settings["SPY_PUBLISHED"]
+    for name in pelican.settings["SPY_FILES"]:
+        shutil.copyfile(os.path.join(published, name), os.path.join(pelican.settings["SPY_COPIES"], name.replace("/", "_")))
+    if os.environ.get("SPY_FAIL"):
+        raise RuntimeError("spy: this build fails on purpose")
+
+def register():
+    signals.finalized.connect(_look)
+'''
+
+
+def test_an_edited_article_is_live_before_its_listings_and_back_if_the_build_fails(tmp_path, monkeypatch):
+    import runpy
+
+    site = Portal(tmp_path / "site", random.Random(7))
+    site.build()
+    path = site.articles()[0]
+    header, body = read_header(path)
+    page = f"{CATEGORY_SLUGS[header['Category']]}/{path.parent.name}.html"
+    listing = "tin-moi/index.html"
+    (tmp_path / "spy").mkdir()
+    (tmp_path / "spy" / "spy.py").write_text(SPY, encoding="utf-8")
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    plugins = runpy.run_path(str(ROOT / "pelicanconf.py"))["PLUGINS"]
+    site.overrides.update(PLUGIN_PATHS=[str(tmp_path / "spy")], PLUGINS=["spy"] + plugins,
+                          SPY_PUBLISHED=str(site.root / "output"), SPY_FILES=[page, listing], SPY_COPIES=str(copies))
+    site.write_settings()
+    site.build()  # the settings changed: every page anew, keys for all
+
+    before = (site.root / "output" / page).read_bytes()
+    header["Title"] = "Tiêu đề vừa sửa xong"
+    header["Date"] = "2099-01-01 08:00"  # now the newest: it heads the latest-news listing
+    write_header(path, header, body)
+    site.build()
+    live = (copies / page.replace("/", "_")).read_text(encoding="utf-8")
+    listed = (copies / listing.replace("/", "_")).read_text(encoding="utf-8")
+    assert "Tiêu đề vừa sửa xong" in live, "the article was not live before the listings were rendered"
+    assert "Tiêu đề vừa sửa xong" not in listed, "the listing was already rendered: nothing came first"
+    assert "Tiêu đề vừa sửa xong" in (site.root / "output" / listing).read_text(encoding="utf-8")
+
+    header["Title"] = "Tiêu đề của lần dựng hỏng"
+    write_header(path, header, body)
+    monkeypatch.setenv("SPY_FAIL", "1")
+    result = run_pelican(site.content, site.root / "output", settings=str(site.root / "settings.py"),
+                         cache=site.root / "cache")
+    assert result.returncode != 0
+    assert "Tiêu đề của lần dựng hỏng" in (copies / page.replace("/", "_")).read_text(encoding="utf-8")
+    published = (site.root / "output" / page).read_bytes()
+    assert published != before and "Tiêu đề vừa sửa xong".encode() in published, "the failed build's page stayed"
+    monkeypatch.delenv("SPY_FAIL")
+    assert summary(site.build().log)[0] > 0

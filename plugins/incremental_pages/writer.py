@@ -62,6 +62,7 @@ class IncrementalWriter(Writer):
         self._keep = set()
         self._keys = {}
         self.jobs = {}  # filename -> (registry key, template, context), in Pelican's order
+        self._at_once = 0
         current[:] = [self]
 
     # Pelican calls write_file for every page; the template is wrapped so
@@ -111,13 +112,28 @@ class IncrementalWriter(Writer):
         handle.close()
         return _Output(self, filename, name)
 
+    # Changed articles rendered at once, while Pelican still goes through
+    # the rest: a reader can open them before the other keys are even known.
+    # More than this (a template edit changes every page) wait in the queue,
+    # which two processes render.
+    AT_ONCE = 50
+
     def defer(self, filename, name, deferred):
         """Queue a page to render; a later write of the same file replaces
-        it (Pelican's override), as the later render would have."""
-        self.jobs.pop(filename, None)
-        self.jobs[filename] = (name, deferred.template, deferred.localcontext)
+        it (Pelican's override), as the later render would have. A changed
+        article, while fewer than AT_ONCE were, is rendered and put live now."""
         if name in self._keys:
             self.registry.set_key(filename, self._keys[name])
+        job = (name, deferred.template, deferred.localcontext)
+        if name in self.articles and self._at_once < self.AT_ONCE and filename not in self.jobs:
+            self._at_once += 1
+            outcome = self.render_job(filename, job)
+            progress.count(outcome)
+            if outcome == "written":
+                self.put_live(filename, name)
+            return
+        self.jobs.pop(filename, None)
+        self.jobs[filename] = job
 
     def render_job(self, filename, job):
         """Render one queued page and put it in place; ``"written"`` or
