@@ -40,6 +40,16 @@ class OutputRegistry:
             self.published = None
         self.files = {}
         self.keys = {}
+        # the earliest moment this build's output may change by the clock
+        # alone (a banner's schedule); None: never
+        self.valid_until = None
+        # portal.build_inputs: what the run read (taken before it read it),
+        # and the identity saved with the registry, when it may be trusted
+        self.sources = None
+        self.identity = None
+        # files of content/ this run leaves with new bytes (the address
+        # ledger): path -> digest of those bytes
+        self.written_sources = {}
 
     def key(self, path):
         """``path`` (absolute, or relative to ``root``) as a registry key:
@@ -67,6 +77,19 @@ class OutputRegistry:
         if source is not None:
             source = os.path.relpath(os.path.abspath(source)).replace(os.sep, "/")
         self.files[self.key(path)] = {"kind": kind, "source": source}
+
+    def expires(self, moment):
+        """The output depends on the clock: a build at ``moment`` or later
+        may publish something else (an aware datetime)."""
+        if self.valid_until is None or moment < self.valid_until:
+            self.valid_until = moment
+
+    def leaves_source(self, path, data):
+        """This run, once it succeeds, leaves ``data`` in ``path`` (a file
+        of content/ it writes itself): the next run reads those bytes."""
+        from .build_inputs import digest_bytes
+
+        self.written_sources[os.path.abspath(path)] = digest_bytes(data)
 
     def set_key(self, path, key):
         """The render key of the page at ``path`` (portal.page_keys): the
@@ -151,6 +174,8 @@ class OutputRegistry:
         files = {path: dict(entry, key=self.keys[path]) if path in self.keys else entry
                  for path, entry in sorted(self.files.items())}
         document = {"version": VERSION, "files": files}
+        if self.identity:
+            document["build"] = self.identity
         return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
@@ -230,15 +255,30 @@ def load_keys(path):
             if isinstance(entry, dict) and isinstance(entry.get("key"), str)}
 
 
+def load_identity(path):
+    """The identity of the build that published the registry at ``path``
+    (see portal.build_inputs), or None when it cannot be trusted."""
+    if is_unsure(path):
+        return None
+    try:
+        return _document(path).get("build")
+    except (OSError, ValueError):
+        return None
+
+
 def load(path):
     """``{relative path: {"kind", "source"}}`` from a saved registry.
     Raises ValueError naming what is wrong."""
+    return _document(path)["files"]
+
+
+def _document(path):
     with open(path, encoding="utf-8") as handle:
         document = json.load(handle)
     if not isinstance(document, dict) or document.get("version") != VERSION or not isinstance(
             document.get("files"), dict):
         raise ValueError(f"{path}: not an output registry of version {VERSION}")
-    return document["files"]
+    return document
 
 
 _current = {}

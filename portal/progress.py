@@ -80,5 +80,5 @@ def summary(removed):
     total = time.perf_counter() - _marks[0][1] if _marks else 0.0
     times = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phase_times())
     return (f"Xong: {written} trang ghi mới, {kept + same} trang không đổi "
-            f"({kept} không cần dựng lại), {removed} tệp bỏ đi, {total:.1f} s ({times}) "
+            f"({kept} không cần dựng lại), {removed} tệp bỏ đi, {total:.1f} s" + (f" ({times})" if times else "") + " "
             f"[pages written {written}, unchanged {kept + same} ({kept} not rendered), files removed {removed}]")

@@ -32,7 +32,7 @@ import sys
 
 from pelican import signals
 
-from portal import outputs, progress
+from portal import build_inputs, outputs, progress
 from portal.atomic import current_umask
 from portal.problems import Problem, logged_fatal
 from portal.settings import fill_pelican_defaults
@@ -153,11 +153,15 @@ def _start_run(pelican):
         check_folders(pelican.published_output_path)
         shutil.rmtree(pelican.output_path, ignore_errors=True)
         os.makedirs(pelican.output_path)
-        outputs.begin(pelican.output_path, pelican.published_output_path)
+        registry = outputs.begin(pelican.output_path, pelican.published_output_path)
     except OutputFolderError as err:
         _stop(err)
     except OSError as err:
         _stop(Problem(os.path.relpath(pelican.output_path), 1, CANNOT_REPLACE.format(reason=err.strerror)))
+    # what this run reads, before it reads it: saved with the registry, it
+    # lets the next build tell that nothing changed (portal.build_inputs)
+    registry.sources = build_inputs.Sources(pelican.settings)
+    _warnings.attach()
 
 
 def page_kind(key, context):
@@ -182,6 +186,7 @@ def _feed_written(path, context, feed):
 
 
 _static = []
+_warnings = build_inputs.WarningCount()
 
 
 def _remember_static(generator):
@@ -217,6 +222,18 @@ def removed_count(registry_file, registry):
     return len(set(before) - set(registry.files))
 
 
+def _identity(registry, output):
+    """What the next build compares to tell nothing changed, or None when
+    it must do the work anyway: a file changed while this one read it, or a
+    warning it printed must be printed again. Taken after the swap: the
+    old tree's removal changes the link counts of the files both share."""
+    sources = registry.sources.state(registry.written_sources) if registry.sources else None
+    if not sources or _warnings.count:
+        return None
+    return build_inputs.identity(sources, build_inputs.tree_state(output), registry.valid_until,
+                                 registry.written_sources)
+
+
 def _publish(pelican):
     output = pelican.published_output_path
     progress.phase("đăng trang (publishing)")
@@ -234,6 +251,7 @@ def _publish(pelican):
         normalise_modes(pelican.output_path, current_umask())
         outputs.mark_unsure(registry_file)
         swap_in(pelican.output_path, output)
+        registry.identity = _identity(registry, output)
         outputs.save(registry, registry_file)
     except OutputFolderError as err:
         _stop(err)

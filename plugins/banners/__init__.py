@@ -77,6 +77,11 @@ def _render(generators):
     cache = photo_cache(settings)
     published = {}  # processed file -> the banner image it was made from
     registry = outputs.registry_for(generator.output_path)
+    # a banner that starts or ends later changes the pages then, whatever
+    # else does (unless the clock is pinned: then it is a setting)
+    for moment in (m for banner in banners for m in (banner.start, banner.end) if m and m > now):
+        if not settings["BANNERS_NOW"]:
+            registry.expires(moment)
     site = settings["SITEURL"]
     output = generator.output_path
     context_slots = {}

@@ -37,10 +37,11 @@ first, and back if the build fails); this one connects them to Pelican.
 
 import atexit
 import os
+import sys
 
 from pelican import signals
 
-from portal import outputs, progress
+from portal import build_inputs, outputs, progress
 from portal.settings import fill_pelican_defaults
 
 from .early import early_pages
@@ -107,8 +108,34 @@ def _started(pelican):
     progress.phase("đọc nội dung (reading content)")
 
 
+def _unless_unchanged(pelican):
+    """``initialized``: a run whose inputs are all as the published site
+    was built from (``portal.build_inputs``) publishes that very site, so
+    it does nothing but say so. Checked at every run (the devserver runs
+    the same instance again after each save)."""
+    run = pelican.run
+
+    def run_unless_unchanged():
+        published = getattr(pelican, "published_output_path", pelican.output_path)
+        registry_file = outputs.registry_file(pelican.settings, published)
+        progress.reset()
+        progress.start()
+        if build_inputs.unchanged(outputs.load_identity(registry_file), pelican.settings, published):
+            pages = len(outputs.load_keys(registry_file))
+            for _ in range(pages):
+                progress.count("kept")
+            print("Không có gì thay đổi từ lần đăng trước; trang đang đăng giữ nguyên "
+                  "(nothing changed since the last publish: the published site stays as it is)", file=sys.stderr)
+            print(progress.summary(0), file=sys.stderr)
+            return
+        run()
+
+    pelican.run = run_unless_unchanged
+
+
 def register():
     signals.initialized.connect(fill_pelican_defaults)
+    signals.initialized.connect(_unless_unchanged)
     signals.get_generators.connect(_started)
     signals.all_generators_finalized.connect(_remember_generators)
     signals.get_writer.connect(writer_class)

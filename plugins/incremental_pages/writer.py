@@ -11,23 +11,12 @@ from pelican.writers import Writer
 
 from portal import outputs, progress
 from portal.page_keys import Fingerprints, TemplateClosures, digest, page_key
-from portal.render_stamp import render_stamp
+from portal.build_inputs import settings_stamp
 
 from .early import EARLY_FOLDER, early_pages
 
 # the writer of the current run (Pelican makes one per run)
 current = []
-
-# Settings that name where this run writes, not what it writes.
-_RUN_SETTINGS = frozenset({"OUTPUT_PATH", "WRITE_SELECTED"})
-
-
-def settings_stamp(settings, fingerprints):
-    """The stamp of one build: our code and packages (render_stamp) and
-    every setting but where the output goes."""
-    shown = {k: v for k, v in settings.items() if k.isupper() and k not in _RUN_SETTINGS}
-    return digest(render_stamp(settings), fingerprints.of(shown))
-
 
 class _Unchanged(str):
     """What a kept page "renders" to: nothing; the writer links instead."""

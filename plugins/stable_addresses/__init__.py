@@ -178,7 +178,9 @@ def _publish_redirects(generators):
     shown = os.path.relpath(path)
     report([Problem(shown, line_of(text, url), LOST.format(url=url, source=ledger[url]["source"], ledger=shown),
                     "warning") for url in result.lost], subject=("Sổ địa chỉ", "the address ledger"))
-    _pending[os.path.abspath(output)] = (path, to_bytes(result.entries))
+    data = to_bytes(result.entries)
+    _pending[os.path.abspath(output)] = (path, data)
+    registry.leaves_source(path, data)  # the next build reads these bytes
 
 
 def _save_ledger(pelican):
