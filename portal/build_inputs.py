@@ -158,6 +158,22 @@ class WarningCount(logging.Handler):
 
     def emit(self, record):
         self.count += 1
+        # Pelican's plain log handler is no handler at all: its messages
+        # reach stderr through logging.lastResort, which logging uses only
+        # when no handler is found, so this one must not take its place
+        if not self._others(record.name) and logging.lastResort:
+            logging.lastResort.handle(record)
+
+    def _others(self, name):
+        """Whether a record of logger ``name`` reaches another handler."""
+        logger = logging.getLogger(name)
+        while logger:
+            if any(handler is not self for handler in logger.handlers):
+                return True
+            if not logger.propagate:
+                return False
+            logger = logger.parent
+        return False
 
     def attach(self):
         self.count = 0
